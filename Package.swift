@@ -1,0 +1,95 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The module shape (see README.md):
+//   ReflectionsModel   pure model, validation, wire types, clock, merge rules (Foundation only)
+//   ReflectionsServer  Hummingbird app, storage protocol + SQLite store
+//   ReflectionsClient  GRDB client store, sync engine, HTTPS client
+//   reflect, reflectd  thin ArgumentParser executables
+let package = Package(
+    name: "Reflections",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "reflect", targets: ["reflect"]),
+        .executable(name: "reflectd", targets: ["reflectd"]),
+        .library(name: "ReflectionsModel", targets: ["ReflectionsModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "ReflectionsModel"),
+        .target(
+            name: "ReflectionsServer",
+            dependencies: [
+                "ReflectionsModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ReflectionsClient",
+            dependencies: [
+                "ReflectionsModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "reflect",
+            dependencies: [
+                "ReflectionsClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "reflectd",
+            dependencies: [
+                "ReflectionsServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ReflectionsModelTests", dependencies: ["ReflectionsModel"]),
+        .testTarget(
+            name: "ReflectionsServerTests",
+            dependencies: [
+                "ReflectionsServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "ReflectionsClientTests",
+            dependencies: [
+                "ReflectionsClient",
+                "ReflectionsServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,33 @@
+/// Every size limit of the system in one place, shared by client and server.
+///
+/// The README and `Schema/openapi.yaml` document the same numbers; a test checks that they agree.
+public enum Limits {
+    /// A title holds 1 to 200 characters (grapheme clusters, after NFC normalisation).
+    public static let titleMaxCharacters = 200
+    /// A reflection's body holds at most 64 KiB of UTF-8.
+    public static let reflectionBodyMaxBytes = 64 * 1024
+    /// A comment holds at least one visible character and at most 8 KiB of UTF-8.
+    public static let commentBodyMaxBytes = 8 * 1024
+    /// A handle is 3 to 32 characters of `a-z`, `0-9`, `.`, `_` and `-`.
+    public static let handleMinCharacters = 3
+    /// See ``handleMinCharacters``.
+    public static let handleMaxCharacters = 32
+    /// A display name holds 1 to 100 characters.
+    public static let displayNameMaxCharacters = 100
+    /// A password holds at least 10 characters.
+    public static let passwordMinCharacters = 10
+    /// A password holds at most 1,024 bytes (scrypt hashes it whole; this bounds the work).
+    public static let passwordMaxBytes = 1024
+    /// One push carries at most 500 mutations.
+    public static let pushMaxMutations = 500
+    /// One push body is at most 4 MiB.
+    public static let pushMaxBytes = 4 * 1024 * 1024
+    /// Any other request body is at most 64 KiB.
+    public static let otherRequestMaxBytes = 64 * 1024
+    /// A pull page holds at most 1,000 changes.
+    public static let pullMaxLimit = 1000
+    /// The page size of a pull that names no limit.
+    public static let pullDefaultLimit = 500
+    /// A log page holds at most 1,000 entries.
+    public static let logMaxLimit = 1000
+}

@@ -1,0 +1,153 @@
+import Foundation
+
+/// The validation rules for everything a member writes.
+///
+/// Every function normalises first and then checks, and returns the normalised value:
+/// - `\r\n` becomes `\n`, then the text is normalised to Unicode NFC;
+/// - no control characters except newline (`\n`) and tab (`\t`): C0 controls, DEL and C1 controls are refused,
+///   so a lone `\r` is refused too;
+/// - the limits are those of ``Limits``.
+///
+/// ```swift
+/// let title = try Validation.title("  Allyship on the ward ")   // "Allyship on the ward"
+/// try Validation.title("")                                       // throws .titleEmpty
+/// ```
+public enum Validation {
+    /// Normalises line endings and Unicode form (NFC); does not check anything.
+    public static func normalise(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n").precomposedStringWithCanonicalMapping
+    }
+
+    /// A reflection's title: trimmed, 1–200 characters, one line.
+    public static func title(_ raw: String) throws(ValidationError) -> String {
+        let text = normalise(raw).trimmingCharacters(in: .whitespaces)
+        try checkControls(text, field: "title")
+        if text.contains("\n") {
+            throw ValidationError(
+                .titleMultiline, field: "title", "The title must fit on one line: remove the line breaks.")
+        }
+        if text.isEmpty {
+            throw ValidationError(
+                .titleEmpty, field: "title", "The title is empty: give it 1 to \(Limits.titleMaxCharacters) characters."
+            )
+        }
+        if text.count > Limits.titleMaxCharacters {
+            throw ValidationError(
+                .titleTooLong, field: "title",
+                "The title has \(text.count) characters; shorten it to at most \(Limits.titleMaxCharacters)."
+            )
+        }
+        return text
+    }
+
+    /// A reflection's body: at least one visible character, at most 64 KiB of UTF-8.
+    public static func reflectionBody(_ raw: String) throws(ValidationError) -> String {
+        let text = normalise(raw)
+        try checkControls(text, field: "body")
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError(.bodyEmpty, field: "body", "The reflection's text is empty: write something first.")
+        }
+        let bytes = text.utf8.count
+        if bytes > Limits.reflectionBodyMaxBytes {
+            throw ValidationError(
+                .bodyTooLong, field: "body",
+                "The reflection's text is \(bytes) bytes; the limit is \(Limits.reflectionBodyMaxBytes) bytes (64 KiB) of UTF-8."
+            )
+        }
+        return text
+    }
+
+    /// A comment's body: at least one visible character, at most 8 KiB of UTF-8.
+    public static func commentBody(_ raw: String) throws(ValidationError) -> String {
+        let text = normalise(raw)
+        try checkControls(text, field: "body")
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw ValidationError(.commentEmpty, field: "body", "The comment is empty: write at least one character.")
+        }
+        let bytes = text.utf8.count
+        if bytes > Limits.commentBodyMaxBytes {
+            throw ValidationError(
+                .commentTooLong, field: "body",
+                "The comment is \(bytes) bytes; the limit is \(Limits.commentBodyMaxBytes) bytes (8 KiB) of UTF-8."
+            )
+        }
+        return text
+    }
+
+    /// A member's handle: 3–32 of `a-z 0-9 . _ -`, lower-cased.
+    public static func handle(_ raw: String) throws(ValidationError) -> String {
+        let text = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+        guard (Limits.handleMinCharacters...Limits.handleMaxCharacters).contains(text.count),
+            text.allSatisfy({ allowed.contains($0) })
+        else {
+            throw ValidationError(
+                .invalidHandle, field: "handle",
+                "A handle is \(Limits.handleMinCharacters) to \(Limits.handleMaxCharacters) characters of a-z, 0-9, '.', '_' and '-'."
+            )
+        }
+        return text
+    }
+
+    /// A member's display name: trimmed, 1–100 characters, one line.
+    public static func displayName(_ raw: String) throws(ValidationError) -> String {
+        let text = normalise(raw).trimmingCharacters(in: .whitespaces)
+        try checkControls(text, field: "displayName")
+        guard !text.isEmpty, text.count <= Limits.displayNameMaxCharacters, !text.contains("\n") else {
+            throw ValidationError(
+                .invalidDisplayName, field: "displayName",
+                "A display name is 1 to \(Limits.displayNameMaxCharacters) characters on one line."
+            )
+        }
+        return text
+    }
+
+    /// A password: at least 10 characters, at most 1,024 bytes. It is not normalised beyond NFC.
+    public static func password(_ raw: String) throws(ValidationError) -> String {
+        let text = raw.precomposedStringWithCanonicalMapping
+        if text.count < Limits.passwordMinCharacters {
+            throw ValidationError(
+                .passwordTooShort, field: "password",
+                "The password is too short: use at least \(Limits.passwordMinCharacters) characters."
+            )
+        }
+        if text.utf8.count > Limits.passwordMaxBytes {
+            throw ValidationError(
+                .passwordTooLong, field: "password",
+                "The password is too long: use at most \(Limits.passwordMaxBytes) bytes."
+            )
+        }
+        return text
+    }
+
+    /// An id given as text (a command-line argument or a URL path segment): must be a UUID.
+    public static func id(_ raw: String, field: String = "id") throws(ValidationError) -> UUID {
+        guard let id = UUID(uuidString: raw.trimmingCharacters(in: .whitespaces)) else {
+            let shown = raw.count > 40 ? String(raw.prefix(40)) + "…" : raw
+            throw ValidationError(
+                .invalidID, field: field,
+                "'\(shown)' is not an id: ids are UUIDs such as 6F9619FF-8B86-D011-B42D-00C04FC964FF."
+            )
+        }
+        return id
+    }
+
+    /// Whether a Unicode scalar is a control character that text may not hold.
+    public static func isForbiddenControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A: false
+        case 0x00...0x1F, 0x7F, 0x80...0x9F: true
+        default: false
+        }
+    }
+
+    private static func checkControls(_ text: String, field: String) throws(ValidationError) {
+        if let bad = text.unicodeScalars.first(where: isForbiddenControl) {
+            let hex = String(bad.value, radix: 16, uppercase: true)
+            throw ValidationError(
+                .controlCharacter, field: field,
+                "The \(field) holds the control character U+\(String(repeating: "0", count: max(0, 4 - hex.count)))\(hex); only newline and tab are allowed."
+            )
+        }
+    }
+}

@@ -1,0 +1,132 @@
+-- reflectd server database, SQLite. Migration "0001_initial".
+-- Reviewed source of truth: Sources/ReflectionsServer/ServerSchema.swift holds exactly this text (made by
+-- Scripts/embed-schema.py), and a test checks that the migrated database matches it. Never edit once merged: add 0002_….
+-- Conventions: ids are UUID text made by clients (upper case); times are milliseconds since 1970; versions and
+-- sequence numbers are integers.
+
+CREATE TABLE members (
+    id TEXT PRIMARY KEY NOT NULL,
+    handle TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('member', 'moderator')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+-- Opaque bearer tokens: only their SHA-256 is stored.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY NOT NULL,
+    member_id TEXT NOT NULL REFERENCES members(id),
+    created_at INTEGER NOT NULL
+) STRICT;
+
+-- A client id (a device) belongs to the member who first used it.
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY NOT NULL,
+    member_id TEXT NOT NULL REFERENCES members(id),
+    first_seen_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE prompts (
+    id INTEGER PRIMARY KEY NOT NULL,
+    text TEXT NOT NULL
+) STRICT;
+
+-- seq: the change-log sequence number of the record's latest change (what pull orders by).
+-- first_shared_seq: the first sequence at which other members could see the record (NULL: never), so that a
+-- removal or tombstone only reaches members who may hold the record.
+CREATE TABLE reflections (
+    id TEXT PRIMARY KEY NOT NULL,
+    author_id TEXT NOT NULL REFERENCES members(id),
+    prompt_id INTEGER,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    visibility TEXT NOT NULL CHECK (visibility IN ('private', 'community')),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL,
+    hlc_physical INTEGER NOT NULL,
+    hlc_counter INTEGER NOT NULL,
+    hlc_node TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    first_shared_seq INTEGER
+) STRICT;
+CREATE INDEX reflections_seq ON reflections(seq);
+CREATE INDEX reflections_author ON reflections(author_id);
+
+CREATE TABLE comments (
+    id TEXT PRIMARY KEY NOT NULL,
+    reflection_id TEXT NOT NULL REFERENCES reflections(id),
+    author_id TEXT NOT NULL REFERENCES members(id),
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL,
+    hlc_physical INTEGER NOT NULL,
+    hlc_counter INTEGER NOT NULL,
+    hlc_node TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    first_shared_seq INTEGER
+) STRICT;
+CREATE INDEX comments_seq ON comments(seq);
+CREATE INDEX comments_reflection ON comments(reflection_id);
+
+-- Every version of every record, as JSON of RecordFields: the base of a three-way merge.
+-- producer_client_id / fast_forward: the client whose mutation made the version, and whether it was applied
+-- as sent (no merge). A client's later edit that started from an older version is merged against the newest
+-- version that its own fast-forward mutations made since, so that a device never conflicts with itself.
+CREATE TABLE record_versions (
+    entity TEXT NOT NULL CHECK (entity IN ('reflection', 'comment')),
+    record_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    producer_client_id TEXT,
+    fast_forward INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (entity, record_id, version)
+) STRICT, WITHOUT ROWID;
+
+-- Versions that lost a true conflict, kept whole until the author resolves them.
+CREATE TABLE conflict_revisions (
+    id TEXT PRIMARY KEY NOT NULL,
+    entity TEXT NOT NULL CHECK (entity IN ('reflection', 'comment')),
+    record_id TEXT NOT NULL,
+    author_id TEXT NOT NULL REFERENCES members(id),
+    kind TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    base TEXT,
+    base_version INTEGER,
+    client_id TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    resolved_at INTEGER
+) STRICT;
+CREATE INDEX conflict_revisions_record ON conflict_revisions(record_id) WHERE resolved_at IS NULL;
+
+-- The idempotency ledger: each (client, mutation) once, with the result it got the first time.
+CREATE TABLE applied_mutations (
+    client_id TEXT NOT NULL,
+    mutation_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    result TEXT NOT NULL,
+    applied_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, mutation_id)
+) STRICT, WITHOUT ROWID;
+
+-- The change log: every accepted change, in order. seq is the sync cursor.
+CREATE TABLE change_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    owner_id TEXT NOT NULL,
+    client_id TEXT,
+    mutation_id TEXT,
+    operation TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX change_log_member ON change_log(member_id, seq);

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Everything `reflectd serve` needs; the command fills it in, tests build it directly.
+public struct ServerConfiguration: Sendable {
+    /// Where the database and the generated certificate live.
+    public var dataDirectory: URL
+    public var host: String
+    /// 0 picks a free port (tests).
+    public var port: Int
+    /// PEM files of the operator's own certificate (chain) and key; when nil, a self-signed pair in the data
+    /// directory is used, made on the first start.
+    public var certificatePath: String?
+    public var keyPath: String?
+    /// Only `reflectd user add` creates members.
+    public var inviteOnly: Bool
+    public var passwordParameters: PasswordHasher.Parameters
+
+    public init(
+        dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8443, certificatePath: String? = nil,
+        keyPath: String? = nil, inviteOnly: Bool = false, passwordParameters: PasswordHasher.Parameters = .standard
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.inviteOnly = inviteOnly
+        self.passwordParameters = passwordParameters
+    }
+
+    /// The SQLite database file.
+    public var databasePath: String { dataDirectory.appendingPathComponent("reflectd.sqlite").path }
+    /// The generated certificate and key.
+    public var generatedCertificatePath: String { dataDirectory.appendingPathComponent("tls-cert.pem").path }
+    public var generatedKeyPath: String { dataDirectory.appendingPathComponent("tls-key.pem").path }
+}

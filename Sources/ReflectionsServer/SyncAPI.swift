@@ -1,0 +1,197 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOFoundationCompat
+import ReflectionsModel
+
+/// The HTTP endpoints of reflectd, generic over the storage behind them.
+///
+/// Body limits: a push is at most ``Limits/pushMaxBytes`` (4 MiB), any other body
+/// ``Limits/otherRequestMaxBytes`` (64 KiB); a larger body is refused with 413 before it is read to the end
+/// (at once when `Content-Length` says so).
+public struct SyncAPI<Store: ServerStore>: Sendable {
+    let store: Store
+    let hasher: PasswordHasher
+    let inviteOnly: Bool
+    let clock: WallClock
+    let throttle = LoginThrottle()
+
+    public init(store: Store, hasher: PasswordHasher, inviteOnly: Bool, clock: WallClock = .system) {
+        self.store = store
+        self.hasher = hasher
+        self.inviteOnly = inviteOnly
+        self.clock = clock
+    }
+
+    /// Adds every route to `router`.
+    public func addRoutes(to router: Router<ReflectContext>) {
+        router.get("healthz") { _, _ in try json(["status": "ok"]) }
+        let v1 = router.group("v1")
+        v1.post("accounts") { request, _ in try await register(request) }
+        v1.post("sessions") { request, _ in try await login(request) }
+        v1.delete("sessions/current") { request, _ in try await logout(request) }
+        v1.get("me") { request, _ in try json(try await authenticate(request)) }
+        v1.get("prompts") { request, _ in
+            _ = try await authenticate(request)
+            return try json(PromptsResponse(prompts: try await store.prompts()))
+        }
+        v1.post("sync/push") { request, _ in try await push(request) }
+        v1.get("sync/pull") { request, _ in try await pull(request) }
+        v1.get("log") { request, _ in try await log(request) }
+    }
+
+    // MARK: Accounts
+
+    func register(_ request: Request) async throws -> Response {
+        if inviteOnly {
+            throw ServerError(
+                .forbidden, "invite_only",
+                "This server is invite-only: an operator adds members with 'reflectd user add'.")
+        }
+        let body = try StrictJSON.decode(RegisterRequest.self, from: try await readBody(request))
+        let member = try await Self.makeMember(body, hasher: hasher, store: store, now: clock.now())
+        return try json(member, status: .created)
+    }
+
+    /// Validates a registration, hashes the password and stores the new member.
+    public static func makeMember(
+        _ body: RegisterRequest, role: Member.Role = .member, hasher: PasswordHasher, store: Store, now: Int64
+    ) async throws -> Member {
+        let handle: String
+        let displayName: String
+        let password: String
+        do {
+            handle = try Validation.handle(body.handle)
+            displayName = try Validation.displayName(body.displayName ?? handle)
+            password = try Validation.password(body.password)
+        } catch {
+            throw ServerError.validation(error)
+        }
+        let member = Member(id: UUID(), handle: handle, displayName: displayName, role: role)
+        try await store.createMember(member, passwordHash: try await hasher.hash(password), now: now)
+        return member
+    }
+
+    func login(_ request: Request) async throws -> Response {
+        let body = try StrictJSON.decode(LoginRequest.self, from: try await readBody(request))
+        let handle = body.handle.trimmingCharacters(in: .whitespaces).lowercased()
+        let now = clock.now()
+        let wait = await throttle.wait(for: handle, now: now)
+        if wait > 0 {
+            let seconds = (wait + 999) / 1000
+            throw ServerError(
+                .tooManyRequests, "too_many_attempts",
+                "Too many failed logins for this handle: try again in \(seconds) s.",
+                headers: [.retryAfter: "\(seconds)"])
+        }
+        let credentials = try await store.credentials(handle: handle)
+        // Hash even for an unknown handle, so that timing does not tell which handles exist.
+        let stored =
+            credentials?.passwordHash
+            ?? "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        let matches = try await hasher.verify(body.password.precomposedStringWithCanonicalMapping, against: stored)
+        guard let credentials, matches, !credentials.disabled else {
+            await throttle.recordFailure(for: handle, now: now)
+            throw ServerError(.unauthorized, "bad_credentials", "Unknown handle or wrong password.")
+        }
+        await throttle.recordSuccess(for: handle)
+        let token = Tokens.make()
+        try await store.createSession(tokenHash: Tokens.hash(token), memberID: credentials.member.id, now: now)
+        return try json(SessionResponse(token: token, member: credentials.member), status: .created)
+    }
+
+    func logout(_ request: Request) async throws -> Response {
+        _ = try await authenticate(request)
+        guard let token = bearerToken(request) else { throw ServerError.unauthorized }
+        try await store.deleteSession(tokenHash: Tokens.hash(token))
+        return Response(status: .noContent)
+    }
+
+    // MARK: Sync
+
+    func push(_ request: Request) async throws -> Response {
+        let member = try await authenticate(request)
+        let body = try StrictJSON.decode(
+            PushRequest.self, from: try await readBody(request, limit: Limits.pushMaxBytes))
+        guard body.protocolVersion == SyncProtocol.version else {
+            throw ServerError.badRequest(
+                "unsupported_protocol",
+                "This server speaks sync protocol \(SyncProtocol.version), not \(body.protocolVersion).")
+        }
+        guard body.mutations.count <= Limits.pushMaxMutations else {
+            throw ServerError(
+                .contentTooLarge, "batch_too_large",
+                "A push carries at most \(Limits.pushMaxMutations) mutations; this one has \(body.mutations.count).")
+        }
+        let ids = Set(body.mutations.map(\.id))
+        guard ids.count == body.mutations.count else {
+            throw ServerError.badRequest("duplicate_mutation", "The push names one mutation id twice.")
+        }
+        return try json(try await store.push(body, by: member, now: clock.now()))
+    }
+
+    func pull(_ request: Request) async throws -> Response {
+        let member = try await authenticate(request)
+        let since = try integerParameter(request, "since", default: 0, range: 0...Int64.max)
+        let limit = try integerParameter(
+            request, "limit", default: Int64(Limits.pullDefaultLimit), range: 1...Int64(Limits.pullMaxLimit))
+        return try json(try await store.pull(for: member, since: since, limit: Int(limit)))
+    }
+
+    func log(_ request: Request) async throws -> Response {
+        let member = try await authenticate(request)
+        let since = try integerParameter(request, "since", default: 0, range: 0...Int64.max)
+        let limit = try integerParameter(request, "limit", default: 100, range: 1...Int64(Limits.logMaxLimit))
+        return try json(try await store.log(for: member, since: since, limit: Int(limit)))
+    }
+
+    // MARK: Helpers
+
+    func bearerToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty || token.count > 256 ? nil : token
+    }
+
+    func authenticate(_ request: Request) async throws -> Member {
+        guard let token = bearerToken(request), let member = try await store.member(tokenHash: Tokens.hash(token))
+        else {
+            throw ServerError.unauthorized
+        }
+        return member
+    }
+
+    func readBody(_ request: Request, limit: Int = Limits.otherRequestMaxBytes) async throws -> Data {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw ServerError.tooLarge(limit)
+        }
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Data(buffer: buffer)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw ServerError.tooLarge(limit)
+        }
+    }
+
+    func integerParameter(_ request: Request, _ name: String, default value: Int64, range: ClosedRange<Int64>) throws
+        -> Int64
+    {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return value }
+        guard let number = Int64(text), range.contains(number) else {
+            throw ServerError.badRequest(
+                "invalid_parameter", "'\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound)."
+            )
+        }
+        return number
+    }
+}
+
+/// A JSON response.
+func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    let data = try JSONEncoder().encode(value)
+    return Response(
+        status: status, headers: [.contentType: "application/json; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}

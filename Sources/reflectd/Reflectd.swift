@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReflectionsModel
+import ReflectionsServer
+
+@main
+struct Reflectd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reflectd",
+        abstract: "The Reflections sync server (HTTPS only).",
+        discussion: """
+            A first start with no certificate makes a self-signed one in the data folder and prints the exact \
+            'reflect init …' line that trusts it.
+
+            Examples:
+              reflectd serve --data ./data
+              reflectd user add --data ./data --handle amara --role moderator
+              reflectd log --data ./data --limit 20
+            """,
+        subcommands: [Serve.self, User.self, Log.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every subcommand that opens the database shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "The server's data folder (database, generated certificate).")
+    var data: String = "./reflectd-data"
+
+    var url: URL { URL(fileURLWithPath: data) }
+
+    func openStore() throws -> SQLiteStore {
+        let configuration = ServerConfiguration(dataDirectory: url)
+        try ReflectServer.prepareDataDirectory(configuration)
+        return try SQLiteStore(path: configuration.databasePath)
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default subcommand).")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on (0 picks a free one).") var port = 8443
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate (chain) to serve instead of the generated one.")
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Flag(name: .customLong("invite-only"), help: "Refuse POST /v1/accounts: only 'reflectd user add' creates members.")
+    var inviteOnly = false
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together.") }
+        if !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535.") }
+    }
+
+    func run() async throws {
+        let configuration = ServerConfiguration(
+            dataDirectory: data.url, host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey,
+            inviteOnly: inviteOnly)
+        try ReflectServer.prepareDataDirectory(configuration)
+        let store = try SQLiteStore(path: configuration.databasePath)
+        let tls = try ReflectServer.prepareTLS(configuration)
+        var logger = Logger(label: "reflectd")
+        logger.logLevel =
+            ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        let host = self.host
+        let app = try ReflectServer.buildApplication(
+            configuration: configuration, store: store, tls: tls, logger: logger,
+            onRunning: { port in
+                let shownHost = host.contains(":") ? "[\(host)]" : host
+                var lines = [
+                    "reflectd: serving https://\(shownHost):\(port) (data: \(configuration.dataDirectory.path))"
+                ]
+                lines.append(
+                    "reflectd: certificate fingerprint \(tls.fingerprint)\(tls.generated ? " (new, self-signed)" : "")")
+                lines.append("reflectd: trust it on a client with:")
+                lines.append("  reflect init --server https://\(shownHost):\(port) --pin \(tls.fingerprint)")
+                print(lines.joined(separator: "\n"))
+                fflush(nil)
+            })
+        try await app.runService()
+        try store.close()
+    }
+}
+
+struct User: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage members.", subcommands: [Add.self, List.self, SetRole.self, Disable.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a member (the password is read from the terminal, or from stdin with --password-stdin).")
+        @OptionGroup var data: DataOptions
+        @Option(help: "Login name: 3–32 of a-z 0-9 . _ -") var handle: String
+        @Option(name: .customLong("display-name"), help: "Name shown beside their writing.") var displayName: String?
+        @Option(help: "member or moderator.") var role: Member.Role = .member
+        @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input.") var passwordStdin =
+            false
+        @Flag(help: "Print the new member as JSON.") var json = false
+
+        func run() async throws {
+            let store = try data.openStore()
+            let password = try readSecret(prompt: "Password for \(handle): ", fromStdin: passwordStdin)
+            let member = try await SyncAPI.makeMember(
+                RegisterRequest(handle: handle, displayName: displayName, password: password), role: role,
+                hasher: PasswordHasher(), store: store, now: WallClock.system.now())
+            try store.close()
+            if json {
+                print(try jsonText(member))
+            } else {
+                print("added \(member.handle) (\(member.role.rawValue)), id \(member.id.uuidString)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List members.")
+        @OptionGroup var data: DataOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let store = try data.openStore()
+            let members = try await store.members()
+            try store.close()
+            if json {
+                print(try jsonText(members))
+                return
+            }
+            print("HANDLE".padding(toLength: 24, withPad: " ", startingAt: 0) + "ROLE       STATE     NAME")
+            for entry in members {
+                let m = entry.member
+                print(
+                    m.handle.padding(toLength: 24, withPad: " ", startingAt: 0)
+                        + m.role.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                        + (entry.disabled ? "disabled  " : "active    ") + m.displayName)
+            }
+        }
+    }
+
+    struct SetRole: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set-role", abstract: "Change a member's role.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The member's handle.") var handle: String
+        @Argument(help: "member or moderator.") var role: Member.Role
+
+        func run() async throws {
+            let store = try data.openStore()
+            let member = try await store.setRole(handle: handle.lowercased(), role: role)
+            try store.close()
+            print("\(member.handle) is now a \(member.role.rawValue)")
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a member: their sessions end at once and they cannot log in (--enable undoes it).")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The member's handle.") var handle: String
+        @Flag(help: "Enable the member again.") var enable = false
+
+        func run() async throws {
+            let store = try data.openStore()
+            let member = try await store.setDisabled(handle: handle.lowercased(), disabled: !enable)
+            try store.close()
+            print("\(member.handle) is \(enable ? "enabled" : "disabled")")
+        }
+    }
+}
+
+struct Log: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the server's change log, oldest first.")
+    @OptionGroup var data: DataOptions
+    @Option(help: "Entries after this sequence number.") var since: Int64 = 0
+    @Option(help: "At most this many entries (1–1000).") var limit = 100
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if !(1...Limits.logMaxLimit).contains(limit) { throw ValidationError("--limit must be from 1 to 1000.") }
+    }
+
+    func run() async throws {
+        let store = try data.openStore()
+        let log = try await store.log(for: nil, since: since, limit: limit)
+        try store.close()
+        if json {
+            print(try jsonText(log))
+            return
+        }
+        for entry in log.entries {
+            let time = Date(timeIntervalSince1970: Double(entry.at) / 1000).ISO8601Format()
+            print(
+                "\(entry.sequence)\t\(time)\t\(entry.operation) \(entry.entity.rawValue) \(entry.recordID.uuidString)"
+                    + "\t\(entry.outcome)\tclient \(entry.clientID?.uuidString ?? "-")")
+        }
+        if log.hasMore { print("… more: reflectd log --since \(log.nextCursor)") }
+    }
+}
+
+extension Member.Role: ExpressibleByArgument {}
+
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// A secret from the terminal (not echoed), or the first line of standard input.
+func readSecret(prompt: String, fromStdin: Bool) throws -> String {
+    if !fromStdin, isatty(STDIN_FILENO) == 1, let pointer = getpass(prompt) {
+        return String(cString: pointer)
+    }
+    guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+        throw ValidationError("No password on standard input.")
+    }
+    return line
+}

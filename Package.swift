@@ -73,11 +73,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "ReflectionsTestSupport",
+            dependencies: [
+                "ReflectionsServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ReflectionsModelTests", dependencies: ["ReflectionsModel"]),
         .testTarget(
             name: "ReflectionsServerTests",
             dependencies: [
                 "ReflectionsServer",
+                "ReflectionsTestSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -87,6 +102,7 @@ let package = Package(
             dependencies: [
                 "ReflectionsClient",
                 "ReflectionsServer",
+                "ReflectionsTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

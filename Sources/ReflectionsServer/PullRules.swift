@@ -29,7 +29,7 @@ enum PullRules {
         let parentVisible = parent.shared || parent.authorID == viewer
         let visible = parentVisible && (record.fields.hidden != true || isAuthor)
         if visible { return record.fields.deleted ? .tombstone : .upsert }
-        guard isAuthor || (record.firstSharedSeq.map { $0 <= since } ?? false) else { return nil }
+        guard let shared = record.firstSharedSeq, shared <= since else { return nil }
         return .removal
     }
 }

@@ -15,6 +15,8 @@ enum StrictJSON {
         let value: T
         do {
             value = try JSONDecoder().decode(T.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw ServerError.badRequest("malformed_json", "The body is not valid JSON.")
         } catch let error as DecodingError {
             throw ServerError.badRequest("invalid_body", describe(error))
         } catch {

@@ -172,6 +172,8 @@ public struct SyncAPI<Store: ServerStore>: Sendable {
             return Data(buffer: buffer)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw ServerError.tooLarge(limit)
+        } catch is NIOTooManyBytesError {
+            throw ServerError.tooLarge(limit)
         }
     }
 

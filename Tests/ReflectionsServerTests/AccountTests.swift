@@ -1,0 +1,94 @@
+import Foundation
+import ReflectionsModel
+import ReflectionsTestSupport
+import Testing
+
+@Suite struct AccountTests {
+    @Test func registerLoginAndLogoutOverHTTPS() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                let session = try await client.member("amara")
+                #expect(session.token.count >= 22)  // 256 random bits in base64url
+                let me = try await client.send(.GET, "/v1/me", token: session.token)
+                #expect(me.status == 200)
+                #expect(try me.decode(Member.self).handle == "amara")
+
+                let logout = try await client.send(.DELETE, "/v1/sessions/current", token: session.token)
+                #expect(logout.status == 204)
+                let after = try await client.send(.GET, "/v1/me", token: session.token)
+                #expect(after.status == 401)
+                #expect(after.errorCode == "unauthorized")
+            }
+        }
+    }
+
+    @Test func tokensAreStoredOnlyAsHashes() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                let session = try await client.member("bo.k")
+                let database = try String(
+                    decoding: Data(contentsOf: server.dataDirectory.appendingPathComponent("reflectd.sqlite")),
+                    as: UTF8.self)
+                let wal =
+                    (try? Data(contentsOf: server.dataDirectory.appendingPathComponent("reflectd.sqlite-wal")))
+                    .map { String(decoding: $0, as: UTF8.self) } ?? ""
+                #expect(!database.contains(session.token) && !wal.contains(session.token))
+                #expect(!database.contains("a long enough password") && !wal.contains("a long enough password"))
+            }
+        }
+    }
+
+    @Test func badRegistrationsAreRefusedWithTheirCode() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                let short = try await client.send(
+                    .POST, "/v1/accounts", json: RegisterRequest(handle: "amara", password: "short"))
+                #expect(short.status == 400)
+                #expect(short.errorCode == "validation.password_too_short")
+                let badHandle = try await client.send(
+                    .POST, "/v1/accounts", json: RegisterRequest(handle: "a b", password: "long enough password"))
+                #expect(badHandle.errorCode == "validation.invalid_handle")
+                _ = try await client.member("amara")
+                let taken = try await client.send(
+                    .POST, "/v1/accounts", json: RegisterRequest(handle: "Amara", password: "long enough password"))
+                #expect(taken.status == 409)
+                #expect(taken.errorCode == "handle_taken")
+            }
+        }
+    }
+
+    @Test func anInviteOnlyServerRefusesRegistration() async throws {
+        try await LiveServer.with(inviteOnly: true) { server in
+            try await TestHTTPClient.with(server) { client in
+                let answer = try await client.send(
+                    .POST, "/v1/accounts", json: RegisterRequest(handle: "amara", password: "long enough password"))
+                #expect(answer.status == 403)
+                #expect(answer.errorCode == "invite_only")
+            }
+        }
+    }
+
+    @Test func repeatedFailedLoginsGet429WithRetryAfter() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                _ = try await client.member("amara")
+                var statuses: [Int] = []
+                for _ in 0..<6 {
+                    let answer = try await client.send(
+                        .POST, "/v1/sessions", json: LoginRequest(handle: "amara", password: "wrong password!"))
+                    statuses.append(answer.status)
+                    if answer.status == 429 {
+                        #expect(Int(answer.headers.first(name: "Retry-After") ?? "") ?? 0 >= 1)
+                        #expect(answer.errorCode == "too_many_attempts")
+                    }
+                }
+                #expect(statuses.prefix(5).allSatisfy { $0 == 401 })
+                #expect(statuses.last == 429)
+                // Even the right password waits until the delay is over.
+                let right = try await client.send(
+                    .POST, "/v1/sessions", json: LoginRequest(handle: "amara", password: "a long enough password"))
+                #expect(right.status == 429)
+            }
+        }
+    }
+}

@@ -49,8 +49,10 @@ struct Serve: AsyncParsableCommand {
     var inviteOnly = false
 
     func validate() throws {
-        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together.") }
-        if !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535.") }
+        if (tlsCert == nil) != (tlsKey == nil) {
+            throw ArgumentParser.ValidationError("--tls-cert and --tls-key go together.")
+        }
+        if !(0...65535).contains(port) { throw ArgumentParser.ValidationError("--port must be from 0 to 65535.") }
     }
 
     func run() async throws {
@@ -175,7 +177,9 @@ struct Log: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-        if !(1...Limits.logMaxLimit).contains(limit) { throw ValidationError("--limit must be from 1 to 1000.") }
+        if !(1...Limits.logMaxLimit).contains(limit) {
+            throw ArgumentParser.ValidationError("--limit must be from 1 to 1000.")
+        }
     }
 
     func run() async throws {
@@ -210,7 +214,7 @@ func readSecret(prompt: String, fromStdin: Bool) throws -> String {
         return String(cString: pointer)
     }
     guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-        throw ValidationError("No password on standard input.")
+        throw ArgumentParser.ValidationError("No password on standard input.")
     }
     return line
 }

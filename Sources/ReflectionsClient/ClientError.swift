@@ -1,0 +1,41 @@
+import Foundation
+import ReflectionsModel
+
+/// A problem the client reports to the member: a stable code and a one-line message that says what to do.
+public struct ClientError: Error, CustomStringConvertible, Sendable {
+    /// What kind of problem it is; the CLI turns each into its own exit code.
+    public struct Code: RawRepresentable, Hashable, Sendable {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        public static let notInitialized = Code(rawValue: "not_initialized")
+        public static let alreadyInitialized = Code(rawValue: "already_initialized")
+        public static let notLoggedIn = Code(rawValue: "not_logged_in")
+        public static let notFound = Code(rawValue: "not_found")
+        public static let ambiguousID = Code(rawValue: "ambiguous_id")
+        public static let invalidInput = Code(rawValue: "invalid_input")
+        public static let notAllowed = Code(rawValue: "not_allowed")
+        public static let nothingToDo = Code(rawValue: "nothing_to_do")
+        public static let unreachable = Code(rawValue: "unreachable")
+        public static let untrusted = Code(rawValue: "untrusted")
+        public static let server = Code(rawValue: "server")
+        public static let wrongMember = Code(rawValue: "wrong_member")
+    }
+
+    public var code: Code
+    public var message: String
+    /// For ``Code/server``: the HTTP status and the server's error code.
+    public var status: Int?
+    public var serverCode: String?
+
+    public init(_ code: Code, _ message: String, status: Int? = nil, serverCode: String? = nil) {
+        self.code = code
+        self.message = message
+        self.status = status
+        self.serverCode = serverCode
+    }
+
+    public var description: String { message }
+
+    static func invalid(_ error: ValidationError) -> ClientError { ClientError(.invalidInput, error.message) }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+import ReflectionsModel
+
+/// Counts of one sync run.
+public struct SyncCounts: Sendable, Codable, Hashable {
+    public var pushed = 0
+    public var pulled = 0
+    public var merged = 0
+    public var conflicts = 0
+    public var rejected = 0
+    public init() {}
+}
+
+extension ClientStore {
+    /// Starts a run of the sync log.
+    func startRun() throws -> Int64 {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO sync_runs (started_at, status) VALUES (?, 'running')", arguments: [clock.now()])
+            return db.lastInsertedRowID
+        }
+    }
+
+    func finishRun(_ id: Int64, status: String, counts: SyncCounts, error: String?) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE sync_runs SET finished_at = ?, status = ?, pushed = ?, pulled = ?, merged = ?, conflicts = ?,
+                        rejected = ?, error = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    clock.now(), status, counts.pushed, counts.pulled, counts.merged, counts.conflicts, counts.rejected,
+                    error, id,
+                ])
+        }
+    }
+
+    /// The next batch to push, oldest first, marked as sent in the same transaction (so it is never rewritten
+    /// again, and is re-sent unchanged after any failure).
+    func nextBatch(maxCount: Int, maxBytes: Int) throws -> [Mutation] {
+        try pool.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT seq, mutation FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
+                arguments: [maxCount])
+            var batch: [Mutation] = []
+            var bytes = 200
+            var seqs: [Int64] = []
+            for row in rows {
+                let text: String = row["mutation"]
+                if !batch.isEmpty && bytes + text.utf8.count + 1 > maxBytes { break }
+                bytes += text.utf8.count + 1
+                batch.append(try JSONDecoder().decode(Mutation.self, from: Data(text.utf8)))
+                seqs.append(row["seq"])
+            }
+            if !seqs.isEmpty {
+                try db.execute(
+                    sql: "UPDATE outbox SET sent = 1 WHERE seq IN (\(seqs.map { _ in "?" }.joined(separator: ",")))",
+                    arguments: StatementArguments(seqs))
+            }
+            return batch
+        }
+    }
+
+    /// Records the server's answer to a push: acknowledged mutations leave the outbox, rejected ones stay with
+    /// the server's reason (never silently dropped).
+    func applyPushResults(run: Int64, mutations: [Mutation], results: [MutationResult], counts: inout SyncCounts)
+        throws
+    {
+        counts = try pool.write { [counts] db in
+            var counts = counts
+            let byID = Dictionary(uniqueKeysWithValues: mutations.map { ($0.id, $0) })
+            for result in results {
+                guard let mutation = byID[result.mutationID] else { continue }
+                let outcome = result.effectiveOutcome
+                let detail = result.outcome == .duplicate ? "already applied: \(outcome.rawValue)" : nil
+                switch outcome {
+                case .rejected:
+                    counts.rejected += 1
+                    try db.execute(
+                        sql:
+                            "UPDATE outbox SET state = 'rejected', reject_code = ?, reject_reason = ? WHERE mutation_id = ?",
+                        arguments: [result.code, result.reason, mutation.id.uuidString])
+                    try logEvent(
+                        db, run: run, direction: "push", mutation: mutation, outcome: "rejected",
+                        detail: "\(result.code ?? "rejected"): \(result.reason ?? "")")
+                default:
+                    counts.pushed += 1
+                    if outcome == .merged { counts.merged += 1 }
+                    if outcome == .conflict { counts.conflicts += 1 }
+                    try db.execute(sql: "DELETE FROM outbox WHERE mutation_id = ?", arguments: [mutation.id.uuidString])
+                    try logEvent(
+                        db, run: run, direction: "push", mutation: mutation, outcome: outcome.rawValue,
+                        detail: detail
+                            ?? "\(mutation.operation.rawValue) → version \(result.version.map(String.init) ?? "-")")
+                }
+                try observe(db, mutation.hlc)
+            }
+            return counts
+        }
+    }
+
+    /// Applies one page of a pull and moves the cursor, in one transaction.
+    func applyPull(run: Int64, page: PullResponse, counts: inout SyncCounts) throws {
+        counts = try pool.write { [counts] db in
+            var counts = counts
+            for change in page.changes {
+                try apply(db, change, run: run)
+                counts.pulled += 1
+            }
+            try Self.set(db, .cursor, String(page.nextCursor))
+            return counts
+        }
+    }
+
+    /// Applies one pulled change, rebasing pending local edits of the record on top of it.
+    func apply(_ db: Database, _ change: Change, run: Int64) throws {
+        let pending =
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending'",
+                arguments: [change.id.uuidString]) ?? 0
+        let local = try LocalRow.load(db, change.entity, change.id)
+        switch change.kind {
+        case .removal:
+            if pending == 0 { try LocalRow.delete(db, change.entity, change.id) }
+            if change.entity == .reflection {
+                try db.execute(
+                    sql: """
+                        DELETE FROM comments WHERE reflection_id = ?
+                            AND id NOT IN (SELECT record_id FROM outbox WHERE state = 'pending')
+                        """, arguments: [change.id.uuidString])
+            }
+            try db.execute(sql: "DELETE FROM revisions WHERE record_id = ?", arguments: [change.id.uuidString])
+            try logEvent(
+                db, run: run, direction: "pull", mutation: nil, entity: change.entity, recordID: change.id,
+                outcome: "removal", detail: "no longer visible to you")
+        case .tombstone, .upsert:
+            var incoming: LocalRow
+            switch change.entity {
+            case .reflection:
+                guard let r = change.reflection else { return }
+                incoming = LocalRow(
+                    entity: .reflection, id: r.id, authorID: r.authorID, reflectionID: nil, fields: r.fields,
+                    serverVersion: r.version, serverFields: r.fields, createdAt: r.createdAt, updatedAt: r.updatedAt,
+                    conflicted: r.conflicted)
+            case .comment:
+                guard let c = change.comment else { return }
+                incoming = LocalRow(
+                    entity: .comment, id: c.id, authorID: c.authorID, reflectionID: c.reflectionID, fields: c.fields,
+                    serverVersion: c.version, serverFields: c.fields, createdAt: c.createdAt, updatedAt: c.updatedAt,
+                    conflicted: c.conflicted)
+            }
+            var detail = "version \(incoming.serverVersion)"
+            if pending > 0, let local {
+                // Rebase the pending local edit on the new server version with the shared merge rules; where they
+                // conflict, the local text stays on screen and the server decides when it is pushed.
+                let base = local.serverFields ?? incoming.fields
+                let merged = RecordMerge.merge(
+                    entity: change.entity, base: base, current: .init(incoming.fields, stamp: .zero),
+                    incoming: .init(local.fields, stamp: .zero))
+                incoming.fields = merged.outcome == .conflict ? local.fields : merged.fields
+                detail += ", rebased \(pending) pending change(s)"
+            }
+            try incoming.save(db)
+            if let revisions = change.revisions {
+                try db.execute(sql: "DELETE FROM revisions WHERE record_id = ?", arguments: [change.id.uuidString])
+                for revision in revisions {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO revisions (id, entity, record_id, revision) VALUES (?, ?, ?, ?)",
+                        arguments: [
+                            revision.id.uuidString, revision.entity.rawValue, revision.recordID.uuidString,
+                            try Self.json(revision),
+                        ])
+                }
+                if !revisions.isEmpty { detail += ", \(revisions.count) open conflict(s)" }
+            }
+            try logEvent(
+                db, run: run, direction: "pull", mutation: nil, entity: change.entity, recordID: change.id,
+                outcome: change.kind.rawValue, detail: detail)
+        }
+    }
+
+    /// Marks rejected mutations as pending again, to retry them in the next sync.
+    public func retryRejected() throws -> Int {
+        try pool.write { db in
+            try db.execute(
+                sql:
+                    "UPDATE outbox SET state = 'pending', reject_code = NULL, reject_reason = NULL WHERE state = 'rejected'"
+            )
+            return db.changesCount
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import ReflectionsModel
+
+/// A reflection or comment row of the client store.
+struct LocalRow: Sendable {
+    var entity: EntityKind
+    var id: UUID
+    var authorID: UUID?
+    var reflectionID: UUID?
+    var fields: RecordFields
+    var serverVersion: Int64
+    var serverFields: RecordFields?
+    var createdAt: Int64
+    var updatedAt: Int64
+    var conflicted: Bool
+
+    static func load(_ db: Database, _ entity: EntityKind, _ id: UUID) throws -> LocalRow? {
+        let table = entity == .reflection ? "reflections" : "comments"
+        return try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE id = ?", arguments: [id.uuidString])
+            .map { LocalRow($0, entity: entity) }
+    }
+
+    var reflection: Reflection {
+        Reflection(
+            id: id, authorID: authorID ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+            promptID: fields.promptID, title: fields.title ?? "", body: fields.body,
+            visibility: fields.visibility ?? .private, createdAt: createdAt, updatedAt: updatedAt,
+            deleted: fields.deleted, version: serverVersion, conflicted: conflicted)
+    }
+
+    var comment: Comment {
+        Comment(
+            id: id, reflectionID: reflectionID!,
+            authorID: authorID ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+            body: fields.body, createdAt: createdAt, updatedAt: updatedAt, deleted: fields.deleted,
+            hidden: fields.hidden ?? false, version: serverVersion, conflicted: conflicted)
+    }
+
+    /// Writes the row (insert or replace).
+    func save(_ db: Database) throws {
+        let server = try serverFields.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        switch entity {
+        case .reflection:
+            try db.execute(
+                sql: """
+                    INSERT INTO reflections (id, author_id, prompt_id, title, body, visibility, created_at, updated_at,
+                        deleted, server_version, server_fields, conflicted)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET author_id = excluded.author_id, prompt_id = excluded.prompt_id,
+                        title = excluded.title, body = excluded.body, visibility = excluded.visibility,
+                        created_at = excluded.created_at, updated_at = excluded.updated_at, deleted = excluded.deleted,
+                        server_version = excluded.server_version, server_fields = excluded.server_fields,
+                        conflicted = excluded.conflicted
+                    """,
+                arguments: [
+                    id.uuidString, authorID?.uuidString, fields.promptID, fields.title ?? "", fields.body,
+                    (fields.visibility ?? .private).rawValue, createdAt, updatedAt, fields.deleted, serverVersion,
+                    server,
+                    conflicted,
+                ])
+        case .comment:
+            try db.execute(
+                sql: """
+                    INSERT INTO comments (id, reflection_id, author_id, body, created_at, updated_at, deleted, hidden,
+                        server_version, server_fields, conflicted)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET author_id = excluded.author_id, body = excluded.body,
+                        created_at = excluded.created_at, updated_at = excluded.updated_at, deleted = excluded.deleted,
+                        hidden = excluded.hidden, server_version = excluded.server_version,
+                        server_fields = excluded.server_fields, conflicted = excluded.conflicted
+                    """,
+                arguments: [
+                    id.uuidString, reflectionID?.uuidString, authorID?.uuidString, fields.body, createdAt, updatedAt,
+                    fields.deleted, fields.hidden ?? false, serverVersion, server, conflicted,
+                ])
+        }
+    }
+
+    static func delete(_ db: Database, _ entity: EntityKind, _ id: UUID) throws {
+        let table = entity == .reflection ? "reflections" : "comments"
+        try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id.uuidString])
+    }
+}
+
+extension LocalRow {
+    init(_ row: Row, entity: EntityKind) {
+        self.entity = entity
+        id = UUID(uuidString: row["id"])!
+        authorID = (row["author_id"] as String?).flatMap { UUID(uuidString: $0) }
+        serverVersion = row["server_version"]
+        serverFields = (row["server_fields"] as String?).flatMap {
+            try? JSONDecoder().decode(RecordFields.self, from: Data($0.utf8))
+        }
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+        conflicted = row["conflicted"]
+        switch entity {
+        case .reflection:
+            reflectionID = nil
+            fields = RecordFields(
+                title: row["title"], body: row["body"], visibility: Visibility(rawValue: row["visibility"]) ?? .private,
+                promptID: row["prompt_id"], deleted: row["deleted"])
+        case .comment:
+            reflectionID = UUID(uuidString: row["reflection_id"])
+            fields = RecordFields(body: row["body"], deleted: row["deleted"], hidden: row["hidden"])
+        }
+    }
+}

@@ -1,0 +1,242 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import ReflectionsModel
+
+/// The client's HTTPS connection to reflectd. It trusts only what the member chose at `init` (a CA file or a
+/// pinned certificate) — never "any certificate" — and gives up connecting after ``connectTimeout``.
+///
+/// Own one per process and always call ``shutdown()``.
+public final class ServerConnection: SyncTransport {
+    public static let connectTimeout: TimeAmount = .seconds(5)
+    public let baseURL: String
+    let http: HTTPClient
+
+    public init(serverURL: String, trust: ServerTrust) throws {
+        baseURL = try Self.normalise(serverURL)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        switch trust {
+        case .caFile(let path):
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path))
+            } catch {
+                throw ClientError(.untrusted, "Cannot read the CA file \(path): \(error)")
+            }
+        case .pinned(_, let pem):
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: Self.connectTimeout, read: .seconds(60))
+        configuration.decompression = .enabled(limit: .ratio(50))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async throws { try await http.shutdown() }
+
+    /// `https://host:port` without a trailing slash; anything else is refused with a message.
+    public static func normalise(_ text: String) throws -> String {
+        var url = text.trimmingCharacters(in: .whitespaces)
+        while url.hasSuffix("/") { url.removeLast() }
+        guard let components = URLComponents(string: url), components.scheme?.lowercased() == "https",
+            let host = components.host, !host.isEmpty, components.path.isEmpty
+        else {
+            throw ClientError(
+                .invalidInput, "'\(text)' is not a server address: use https://HOST:PORT (plain http is never used).")
+        }
+        return url
+    }
+
+    // MARK: Pinning
+
+    /// Connects once, checks that the server's certificate has the SHA-256 `pin`, and returns that certificate
+    /// as PEM, to be stored as this home's only trust root. A different certificate is refused.
+    public static func fetchPinnedCertificate(serverURL: String, pin: String) async throws -> String {
+        let url = try normalise(serverURL)
+        let wanted = pin.lowercased().replacingOccurrences(of: ":", with: "")
+        guard wanted.hasPrefix("sha256"), wanted.count == 6 + 64,
+            wanted.dropFirst(6).allSatisfy({ $0.isHexDigit })
+        else {
+            throw ClientError(.invalidInput, "A pin looks like sha256:<64 hex digits>, as 'reflectd serve' prints it.")
+        }
+        let components = URLComponents(string: url)!
+        let host = components.host!.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let port = components.port ?? 443
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        tls.certificateVerification = .noHostnameVerification  // the callback below replaces chain checks
+        let context = try NIOSSLContext(configuration: tls)
+        let seen = NIOLockedValueBox<[UInt8]?>(nil)
+        let isIP = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = try NIOSSLClientHandler(
+                        context: context, serverHostname: isIP ? nil : host,
+                        customVerificationCallback: { certificates, promise in
+                            guard let leaf = certificates.first, let der = try? leaf.toDERBytes() else {
+                                promise.succeed(.failed)
+                                return
+                            }
+                            let fingerprint =
+                                "sha256" + SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+                            seen.withLockedValue { $0 = der }
+                            promise.succeed(fingerprint == wanted ? .certificateVerified : .failed)
+                        })
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try channel.pipeline.syncOperations.addHandler(HandshakeWaiter())
+                }
+            }
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            throw ClientError(.unreachable, "Cannot reach \(url): \(describe(error)). Is reflectd running there?")
+        }
+        do {
+            try await channel.pipeline.handler(type: HandshakeWaiter.self).flatMap { $0.done.futureResult }.get()
+            try? await channel.close()
+        } catch {
+            try? await channel.close()
+            if let der = seen.withLockedValue({ $0 }) {
+                let got = "sha256:" + SHA256.hash(data: der).map { String(format: "%02x", $0) }.joined()
+                throw ClientError(
+                    .untrusted,
+                    "The server at \(url) presents the certificate \(got), not the pinned one: refusing to trust it.")
+            }
+            throw ClientError(.untrusted, "TLS with \(url) failed: \(describe(error)).")
+        }
+        guard let der = seen.withLockedValue({ $0 }) else {
+            throw ClientError(.untrusted, "The server at \(url) presented no certificate.")
+        }
+        let base64 = Data(der).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        return "-----BEGIN CERTIFICATE-----\n\(base64)\n-----END CERTIFICATE-----\n"
+    }
+
+    /// Completes once the TLS handshake is done (or fails with its error).
+    final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+        typealias InboundIn = NIOAny
+        var done: EventLoopPromise<Void>!
+
+        func handlerAdded(context: ChannelHandlerContext) { done = context.eventLoop.makePromise() }
+        func handlerRemoved(context: ChannelHandlerContext) { done.fail(ChannelError.ioOnClosedChannel) }
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if case TLSUserEvent.handshakeCompleted = event { done.succeed(()) }
+            context.fireUserInboundEventTriggered(event)
+        }
+        func errorCaught(context: ChannelHandlerContext, error: Error) {
+            done.fail(error)
+            context.close(promise: nil)
+        }
+        func channelInactive(context: ChannelHandlerContext) {
+            done.fail(ChannelError.ioOnClosedChannel)
+            context.fireChannelInactive()
+        }
+    }
+
+    // MARK: Endpoints
+
+    public func register(handle: String, password: String, displayName: String?) async throws -> Member {
+        try await send(
+            .POST, "/v1/accounts", body: RegisterRequest(handle: handle, displayName: displayName, password: password))
+    }
+
+    public func login(handle: String, password: String) async throws -> SessionResponse {
+        try await send(.POST, "/v1/sessions", body: LoginRequest(handle: handle, password: password))
+    }
+
+    public func logout(token: String) async throws {
+        let _: Empty = try await send(.DELETE, "/v1/sessions/current", body: Optional<Empty>.none, token: token)
+    }
+
+    public func prompts(token: String) async throws -> [Prompt] {
+        let response: PromptsResponse = try await send(.GET, "/v1/prompts", body: Optional<Empty>.none, token: token)
+        return response.prompts
+    }
+
+    public func serverLog(token: String, since: Int64, limit: Int) async throws -> LogResponse {
+        try await send(.GET, "/v1/log?since=\(since)&limit=\(limit)", body: Optional<Empty>.none, token: token)
+    }
+
+    public func push(_ request: PushRequest, token: String) async throws -> PushResponse {
+        try await send(.POST, "/v1/sync/push", body: request, token: token)
+    }
+
+    public func pull(since: Int64, limit: Int, token: String) async throws -> PullResponse {
+        try await send(.GET, "/v1/sync/pull?since=\(since)&limit=\(limit)", body: Optional<Empty>.none, token: token)
+    }
+
+    struct Empty: Codable {}
+
+    /// Bytes received in bodies so far (for benchmarks and progress).
+    public var bytesReceived: Int { received.withLockedValue { $0 } }
+    private let received = NIOLockedValueBox(0)
+
+    func send<Body: Encodable, Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: Body?, token: String? = nil
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+        }
+        let response: HTTPClientResponse
+        let data: Data
+        do {
+            response = try await http.execute(request, timeout: .seconds(120))
+            let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
+            received.withLockedValue { $0 += buffer.readableBytes }
+            data = Data(buffer: buffer)
+        } catch {
+            throw Self.transportError(error, url: baseURL)
+        }
+        let status = Int(response.status.code)
+        guard (200..<300).contains(status) else {
+            let detail = try? JSONDecoder().decode(ErrorBody.self, from: data)
+            if status == 401 && token != nil {
+                throw ClientError(
+                    .notLoggedIn, "Your session has ended: run 'reflect login --user NAME'.", status: status,
+                    serverCode: detail?.error.code)
+            }
+            throw ClientError(
+                .server, detail?.error.message ?? "The server answered \(status).", status: status,
+                serverCode: detail?.error.code)
+        }
+        if Answer.self == Empty.self { return Empty() as! Answer }
+        do {
+            return try JSONDecoder().decode(Answer.self, from: data)
+        } catch {
+            throw ClientError(.server, "The server's answer to \(path) was not understood: \(error)", status: status)
+        }
+    }
+
+    static func transportError(_ error: Error, url: String) -> ClientError {
+        if let clientError = error as? ClientError { return clientError }
+        let text = String(describing: error)
+        if error is NIOSSLError || error is BoringSSLError || text.contains("CERTIFICATE") || text.contains("handshake")
+        {
+            return ClientError(
+                .untrusted,
+                "The server at \(url) is not the one this home trusts (TLS: \(describe(error))). "
+                    + "If its certificate changed on purpose, run 'reflect init' again with the new pin.")
+        }
+        return ClientError(
+            .unreachable, "Cannot reach \(url): \(describe(error)). Your writing is safe here; sync again later.")
+    }
+
+    static func describe(_ error: Error) -> String {
+        let text = String(describing: error)
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import ReflectionsModel
+
+/// What one sync did.
+public struct SyncSummary: Sendable, Codable, Hashable {
+    /// Mutations the server acknowledged (applied, merged or kept as a conflict).
+    public var pushed: Int
+    /// Changes pulled and applied locally.
+    public var pulled: Int
+    /// Pushed mutations that the server merged with concurrent changes.
+    public var merged: Int
+    /// Pushed mutations that became conflicts in this run.
+    public var conflicts: Int
+    /// Pushed mutations the server refused (they stay in the outbox; see `reflect status`).
+    public var rejected: Int
+    /// Records with open conflicts after the run.
+    public var openConflicts: Int
+    /// Local changes still waiting (made during the sync, or rejected).
+    public var pending: Int
+    /// The pull cursor after the run.
+    public var cursor: Int64
+}
+
+/// Progress of a long sync, for a progress line.
+public enum SyncProgress: Sendable {
+    case pushing(sent: Int, total: Int)
+    case pulling(received: Int)
+}
+
+/// Pushes the outbox, then pulls and applies the server's changes.
+///
+/// Safe to interrupt anywhere and run again: mutations are marked sent before they leave and re-sent unchanged
+/// (the server answers a repeat with its first outcome), and the pull cursor moves only in the same transaction
+/// that applies a page. So a sync killed half-way loses nothing and applies nothing twice.
+public struct SyncEngine: Sendable {
+    public let store: ClientStore
+    public let transport: any SyncTransport
+    /// Mutations per push (at most ``Limits/pushMaxMutations``).
+    public var batchSize: Int
+    /// Changes per pull page (at most ``Limits/pullMaxLimit``).
+    public var pageSize: Int
+
+    public init(
+        store: ClientStore, transport: any SyncTransport, batchSize: Int = Limits.pushMaxMutations,
+        pageSize: Int = Limits.pullMaxLimit
+    ) {
+        self.store = store
+        self.transport = transport
+        self.batchSize = min(max(1, batchSize), Limits.pushMaxMutations)
+        self.pageSize = min(max(1, pageSize), Limits.pullMaxLimit)
+    }
+
+    public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+        let settings = try store.settings()
+        guard settings.isInitialized, let clientID = settings.clientID else {
+            throw ClientError(
+                .notInitialized, "This home is not set up: run 'reflect init --server https://HOST:PORT …' first.")
+        }
+        guard let token = settings.token else {
+            throw ClientError(.notLoggedIn, "Not logged in: run 'reflect login --user NAME' (your writing stays here).")
+        }
+        let run = try store.startRun()
+        var counts = SyncCounts()
+        do {
+            let total = try store.status().pendingMutations
+            var sent = 0
+            while true {
+                let batch = try store.nextBatch(maxCount: batchSize, maxBytes: Limits.pushMaxBytes - 64 * 1024)
+                if batch.isEmpty { break }
+                let response = try await transport.push(PushRequest(clientID: clientID, mutations: batch), token: token)
+                try store.applyPushResults(run: run, mutations: batch, results: response.results, counts: &counts)
+                sent += batch.count
+                progress(.pushing(sent: sent, total: max(total, sent)))
+                // A batch the server did not answer in full stays pending; stop rather than loop on it.
+                if response.results.count < batch.count { break }
+            }
+            var cursor = try store.settings().cursor
+            while true {
+                let page = try await transport.pull(since: cursor, limit: pageSize, token: token)
+                try store.applyPull(run: run, page: page, counts: &counts)
+                cursor = page.nextCursor
+                progress(.pulling(received: counts.pulled))
+                if !page.hasMore { break }
+            }
+            let status = try store.status()
+            let summary = SyncSummary(
+                pushed: counts.pushed, pulled: counts.pulled, merged: counts.merged, conflicts: counts.conflicts,
+                rejected: counts.rejected, openConflicts: status.openConflicts, pending: status.pendingMutations,
+                cursor: cursor)
+            try store.finishRun(run, status: status.openConflicts > 0 ? "conflicts" : "ok", counts: counts, error: nil)
+            return summary
+        } catch {
+            try? store.finishRun(run, status: "failed", counts: counts, error: String(describing: error))
+            throw error
+        }
+    }
+}

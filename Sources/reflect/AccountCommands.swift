@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import ReflectionsClient
+import ReflectionsModel
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Set up this home for a server, trusting only the certificate you name.",
+        discussion: """
+            Give exactly one of --pin (the SHA-256 fingerprint that 'reflectd serve' prints; checked once now, \
+            and the certificate is then this home's only trust root) or --ca (a PEM file of the CA or certificate \
+            to trust). Certificates are never accepted unchecked.
+
+              reflect init --server https://127.0.0.1:8443 --pin sha256:3f…
+              reflect init --server https://reflect.example.org:8443 --ca ./community-ca.pem
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The server, as https://HOST:PORT.") var server: String
+    @Option(help: "A PEM file of the CA (or certificate) to trust.") var ca: String?
+    @Option(help: "The server certificate's SHA-256, as sha256:HEX.") var pin: String?
+
+    func validate() throws {
+        if (ca == nil) == (pin == nil) {
+            throw ArgumentParser.ValidationError(
+                "Give exactly one of --pin sha256:HEX or --ca FILE.pem, to say which certificate to trust.")
+        }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let url = try ServerConnection.normalise(server)
+            let trust: ServerTrust
+            if let pin {
+                let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: url, pin: pin)
+                trust = .pinned(fingerprint: pin.lowercased(), certificatePEM: pem)
+            } else {
+                let path = URL(fileURLWithPath: ca!).standardizedFileURL.path
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw ClientError(.invalidInput, "Cannot read the CA file \(path).")
+                }
+                trust = .caFile(path)
+            }
+            let store = try global.openStore()
+            try store.initialize(serverURL: url, trust: trust)
+            let settings = try store.settings()
+            try store.close()
+            if global.json {
+                try printJSON([
+                    "home": global.homeURL.path, "server": url, "clientID": settings.clientID?.uuidString ?? "",
+                ])
+            } else {
+                print(
+                    "Set up \(global.homeURL.path) for \(url) (this device: \(settings.clientID?.uuidString ?? "?")).")
+                print("Next: 'reflect register --user NAME' or 'reflect login --user NAME'.")
+            }
+        }
+    }
+}
+
+/// Options of register and login.
+struct AccountOptions: ParsableArguments {
+    @Option(help: "Your handle (3–32 of a-z 0-9 . _ -).") var user: String
+    @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input instead of the terminal.")
+    var passwordStdin = false
+}
+
+struct Register: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create your account on the server, then log in.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var account: AccountOptions
+    @Option(name: .customLong("display-name"), help: "The name shown beside your writing (default: the handle).")
+    var displayName: String?
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let password = try readSecret(prompt: "New password (10+ characters): ", fromStdin: account.passwordStdin)
+            let session = try await withConnection(store) { connection, _ in
+                _ = try await connection.register(handle: account.user, password: password, displayName: displayName)
+                return try await connection.login(handle: account.user, password: password)
+            }
+            try store.saveSession(token: session.token, member: session.member)
+            try store.close()
+            if global.json {
+                try printJSON(session.member)
+            } else {
+                print("Registered and logged in as \(session.member.handle).")
+            }
+        }
+    }
+}
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Log in to the server (needs the network).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var account: AccountOptions
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let password = try readSecret(prompt: "Password for \(account.user): ", fromStdin: account.passwordStdin)
+            let session = try await withConnection(store) { connection, _ in
+                try await connection.login(handle: account.user, password: password)
+            }
+            try store.saveSession(token: session.token, member: session.member)
+            try store.close()
+            if global.json {
+                try printJSON(session.member)
+            } else {
+                print("Logged in as \(session.member.handle).")
+            }
+        }
+    }
+}
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "End your session on the server and forget it here (your local writing stays).")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            var note = ""
+            if let token = try store.settings().token {
+                do {
+                    try await withConnection(store) { connection, _ in try await connection.logout(token: token) }
+                } catch let error as ClientError where error.code == .unreachable || error.code == .notLoggedIn {
+                    note = " (the server was not reached; the session ends there when it expires or you log in again)"
+                }
+            }
+            try store.clearSession()
+            try store.close()
+            if !global.json { print("Logged out\(note).") } else { try printJSON(["loggedOut": true]) }
+        }
+    }
+}
+
+struct Prompts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the prompts to reflect on.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openStore()
+            var prompts = Prompt.defaults
+            if let token = try store.settings().token {
+                if let fetched = try? await withConnection(
+                    store, { connection, _ in try await connection.prompts(token: token) })
+                {
+                    prompts = fetched
+                }
+            }
+            try store.close()
+            if global.json { return try printJSON(prompts) }
+            for prompt in prompts { print("\(prompt.id). \(prompt.text)") }
+        }
+    }
+}

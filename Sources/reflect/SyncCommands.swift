@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import ReflectionsClient
+import ReflectionsModel
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send your changes and fetch everyone's; safe to interrupt and run again.",
+        discussion:
+            "Exit code 0: all synced; 7: conflicts remain ('reflect conflicts'); 8: the server rejected changes ('reflect status')."
+    )
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
+            let summary = try await withConnection(store) { connection, _ in
+                try await SyncEngine(store: store, transport: connection).sync { progress in
+                    guard showProgress else { return }
+                    switch progress {
+                    case .pushing(let sent, let total) where total > 500:
+                        FileHandle.standardError.write(Data("\rpushing \(sent)/\(total)…".utf8))
+                    case .pulling(let received) where received > 1000:
+                        FileHandle.standardError.write(Data("\rpulling \(received)…          ".utf8))
+                    default: break
+                    }
+                }
+            }
+            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            let rejected = try store.status().rejectedMutations.count
+            try store.close()
+            if global.json {
+                try printJSON(summary)
+            } else {
+                print(
+                    "Synced: pushed \(summary.pushed), pulled \(summary.pulled), merged \(summary.merged), "
+                        + "conflicts \(summary.openConflicts)\(summary.rejected > 0 ? ", rejected \(summary.rejected)" : "")."
+                )
+                if summary.openConflicts > 0 { print("Open conflicts: 'reflect conflicts' lists them.") }
+                if rejected > 0 { print("Rejected changes are kept: 'reflect status' shows them and why.") }
+            }
+            if summary.openConflicts > 0 { throw ExitCode(7) }
+            if rejected > 0 { throw ExitCode(8) }
+        }
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the server, member, pending changes, the last sync and open conflicts.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let status = try store.status()
+            try store.close()
+            if global.json { return try printJSON(status) }
+            print("server:    \(status.server ?? "-")")
+            print("member:    \(status.member ?? "-")\(status.loggedIn ? "" : " (not logged in)")")
+            print("device:    \(status.clientID ?? "-")")
+            var pending = "\(status.pendingMutations)"
+            if let oldest = status.oldestPendingAt {
+                let minutes = max(0, (Int64(Date().timeIntervalSince1970 * 1000) - oldest) / 60000)
+                pending += " (oldest \(minutes < 120 ? "\(minutes) min" : "\(minutes / 60) h") ago)"
+            }
+            print("pending:   \(pending)")
+            if let run = status.lastSync {
+                var line = "\(timeText(run.startedAt)) \(run.status): pushed \(run.pushed), pulled \(run.pulled)"
+                if let error = run.error { line += " — \(error)" }
+                print("last sync: \(line)")
+            } else {
+                print("last sync: never")
+            }
+            print("conflicts: \(status.openConflicts)")
+            if !status.rejectedMutations.isEmpty {
+                print("rejected by the server (kept; 'reflect retry' sends them again):")
+                for entry in status.rejectedMutations {
+                    print(
+                        "  \(entry.operation) \(entry.entity.rawValue) \(shortID(entry.recordID)): \(entry.rejectReason ?? entry.rejectCode ?? "")"
+                    )
+                    if let text = entry.text {
+                        print("    text: \(text.replacingOccurrences(of: "\n", with: "\n          "))")
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct LogCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log", abstract: "Show the local sync log: each sync run and each change's fate.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many events to show (newest).") var limit = 50
+
+    func validate() throws {
+        if limit < 1 || limit > 10_000 { throw ArgumentParser.ValidationError("--limit must be from 1 to 10000.") }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let events = try store.events(limit: limit)
+            let runs = Dictionary(uniqueKeysWithValues: try store.runs(limit: 10_000).map { ($0.id, $0) })
+            let pending = try store.outbox()
+            try store.close()
+            if global.json {
+                struct Log: Encodable {
+                    var events: [SyncEventRecord]
+                    var runs: [SyncRunRecord]
+                    var outbox: [OutboxEntry]
+                }
+                let used = Set(events.compactMap(\.runID))
+                return try printJSON(
+                    Log(
+                        events: events, runs: runs.values.filter { used.contains($0.id) }.sorted { $0.id < $1.id },
+                        outbox: pending))
+            }
+            var currentRun: Int64? = -1
+            for event in events {
+                if event.runID != currentRun {
+                    currentRun = event.runID
+                    if let id = event.runID, let run = runs[id] {
+                        print(
+                            "sync #\(id) \(timeText(run.startedAt)) \(run.status): pushed \(run.pushed), pulled \(run.pulled), "
+                                + "merged \(run.merged), conflicts \(run.conflicts), rejected \(run.rejected)"
+                                + (run.error.map { " — \($0)" } ?? ""))
+                    } else {
+                        print("local changes:")
+                    }
+                }
+                let record = event.recordID.map { String($0.prefix(8)) } ?? "-"
+                print(
+                    "  \(timeText(event.at))  \(event.direction.padding(toLength: 5, withPad: " ", startingAt: 0)) "
+                        + "\(event.outcome.padding(toLength: 9, withPad: " ", startingAt: 0)) \(event.entity ?? "") \(record)"
+                        + (event.detail.map { "  \($0)" } ?? ""))
+            }
+            if !pending.isEmpty {
+                print("outbox:")
+                for entry in pending {
+                    print(
+                        "  \(entry.state) \(entry.operation) \(entry.entity.rawValue) \(shortID(entry.recordID))"
+                            + (entry.rejectReason.map { " — \($0)" } ?? ""))
+                }
+            }
+        }
+    }
+}
+
+struct Retry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Queue the changes the server rejected to be sent again on the next sync.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let count = try store.retryRejected()
+            try store.close()
+            if global.json { return try printJSON(["requeued": count]) }
+            print("Queued \(count) rejected change(s) again; run 'reflect sync'.")
+        }
+    }
+}

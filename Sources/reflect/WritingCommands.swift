@@ -1,0 +1,289 @@
+import ArgumentParser
+import Foundation
+import ReflectionsClient
+import ReflectionsModel
+
+struct Write: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a new reflection (works offline); prints its id.",
+        discussion: """
+            The text comes from --file or standard input. Without --title, the first line of the text (up to 80 \
+            characters) is the title. Reflections are private unless --visibility community.
+
+              echo "Listening first." | reflect write --title "Allyship" --prompt 1
+              reflect write --file draft.txt --visibility community
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The title (1–200 characters).") var title: String?
+    @Option(help: "The prompt it answers ('reflect prompts' lists them).") var prompt: Int?
+    @Option(help: "private (the default) or community.") var visibility: Visibility = .private
+    @Option(help: "Read the text from this file instead of standard input.") var file: String?
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let body = try readText(file: file, what: "reflection")
+            let title = self.title ?? Self.defaultTitle(from: body)
+            let reflection = try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
+            try store.close()
+            if global.json { return try printJSON(reflection) }
+            print(reflection.id.uuidString)
+        }
+    }
+
+    static func defaultTitle(from body: String) -> String {
+        let line =
+            body.split(whereSeparator: \.isNewline).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+        return line.count > 80 ? String(line.prefix(79)) + "…" : line
+    }
+}
+
+struct Edit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Change your reflection's title, text or visibility (works offline).",
+        discussion: """
+              reflect edit 3F2A91C0 --file revised.txt
+              reflect edit 3F2A91C0 --visibility community
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The reflection's id (or its first 4+ characters).") var id: String
+    @Option(help: "A new title.") var title: String?
+    @Option(help: "Read the new text from this file ('-' for standard input).") var file: String?
+    @Option(help: "private or community.") var visibility: Visibility?
+
+    func validate() throws {
+        if title == nil && file == nil && visibility == nil {
+            throw ArgumentParser.ValidationError("Say what to change: --title, --file or --visibility.")
+        }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let (_, uuid) = try store.resolveID(id, entity: .reflection)
+            let body = try file.map { try readText(file: $0 == "-" ? nil : $0, what: "new text") }
+            let reflection = try store.edit(id: uuid, title: title, body: body, visibility: visibility)
+            try store.close()
+            if global.json { return try printJSON(reflection) }
+            print("Changed \(reflection.id.uuidString); 'reflect sync' sends it.")
+        }
+    }
+}
+
+struct Delete: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete your reflection or comment (works offline).")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The id (or its first 4+ characters).") var id: String
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let (entity, uuid) = try store.resolveID(id)
+            try store.delete(entity, id: uuid)
+            try store.close()
+            if global.json { return try printJSON(["deleted": uuid.uuidString]) }
+            print("Deleted \(entity.rawValue) \(uuid.uuidString).")
+        }
+    }
+}
+
+struct CommentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "comment", abstract: "Comment on a community reflection (works offline); prints the comment's id.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The reflection's id (or its first 4+ characters).") var reflectionID: String
+    @Option(help: "Read the comment from this file instead of standard input.") var file: String?
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let (_, uuid) = try store.resolveID(reflectionID, entity: .reflection)
+            let body = try readText(file: file, what: "comment")
+            let comment = try store.comment(on: uuid, body: body)
+            try store.close()
+            if global.json { return try printJSON(comment) }
+            print(comment.id.uuidString)
+        }
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the reflections on this device, newest first.")
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Only yours.") var mine = false
+    @Option(help: "Only those answering this prompt.") var prompt: Int?
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let items = try store.reflections(mine: mine, promptID: prompt)
+            try store.close()
+            if global.json { return try printJSON(items) }
+            if items.isEmpty {
+                print("No reflections yet: 'reflect write' starts one.")
+                return
+            }
+            for item in items {
+                let r = item.reflection
+                var flags: [String] = [r.visibility.rawValue]
+                if !item.isMine { flags.append("by another member") }
+                if item.pendingMutations > 0 { flags.append("not synced") }
+                if !item.revisions.isEmpty { flags.append("CONFLICT") }
+                print("\(shortID(r.id))  \(timeText(r.createdAt))  \(r.title)  [\(flags.joined(separator: ", "))]")
+            }
+        }
+    }
+}
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a reflection with its comments; a conflicted one shows both sides and a diff against the base.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The id (or its first 4+ characters).") var id: String
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let (entity, uuid) = try store.resolveID(id)
+            if entity == .comment {
+                let comment = try store.comment(id: uuid)
+                try store.close()
+                if global.json { return try printJSON(comment) }
+                print("Comment \(comment.comment.id.uuidString) on \(comment.comment.reflectionID.uuidString)")
+                print(comment.comment.body)
+                return
+            }
+            let item = try store.reflection(id: uuid)
+            try store.close()
+            if global.json { return try printJSON(item) }
+            let r = item.reflection
+            print(r.title)
+            print(String(repeating: "=", count: min(max(r.title.count, 3), 80)))
+            var meta = ["id \(r.id.uuidString)", r.visibility.rawValue, "written \(timeText(r.createdAt))"]
+            if let prompt = r.promptID, let text = Prompt.defaults.first(where: { $0.id == prompt })?.text {
+                meta.append("prompt \(prompt): \(text)")
+            }
+            if item.pendingMutations > 0 { meta.append("\(item.pendingMutations) change(s) not synced") }
+            print(meta.joined(separator: " · "))
+            print("")
+            print(r.body)
+            for revision in item.revisions {
+                print("")
+                print(
+                    "CONFLICT — kept revision \(revision.id.uuidString) (\(revision.kind.rawValue), from device \(shortID(revision.clientID))):"
+                )
+                if revision.fields.deleted {
+                    print("  that device deleted this reflection; your edit survived.")
+                    continue
+                }
+                if let title = revision.fields.title, title != r.title { print("  title: \(title)") }
+                print("  diff of the kept revision against the version both sides started from:")
+                print(unifiedDiff(from: revision.base?.body ?? "", to: revision.fields.body, indent: "    "))
+                print("  diff of the current text against that version:")
+                print(unifiedDiff(from: revision.base?.body ?? "", to: r.body, indent: "    "))
+            }
+            if !item.revisions.isEmpty {
+                print("")
+                print("Resolve with: reflect resolve \(shortID(r.id)) --mine | --theirs | --file MERGED")
+            }
+            if !item.comments.isEmpty {
+                print("")
+                print("Comments:")
+                for c in item.comments {
+                    let who = c.isMine ? "you" : shortID(c.comment.authorID)
+                    print(
+                        "- \(who), \(timeText(c.comment.createdAt))\(c.comment.hidden ? " (hidden by a moderator)" : ""): \(c.comment.body)"
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// A line diff: unchanged lines with two spaces, removed with "-", added with "+".
+func unifiedDiff(from old: String, to new: String, indent: String) -> String {
+    let a = TextMerge.lines(old)
+    let b = TextMerge.lines(new)
+    var out: [String] = []
+    var position = 0
+    func line(_ prefix: String, _ text: String) -> String {
+        indent + prefix + text.trimmingCharacters(in: .newlines)
+    }
+    for hunk in Diff.hunks(a, b) {
+        for i in position..<hunk.aStart { out.append(line("  ", a[i])) }
+        for i in hunk.aStart..<hunk.aEnd { out.append(line("- ", a[i])) }
+        for i in hunk.bStart..<hunk.bEnd { out.append(line("+ ", b[i])) }
+        position = hunk.aEnd
+    }
+    for i in position..<a.count { out.append(line("  ", a[i])) }
+    return out.joined(separator: "\n")
+}
+
+struct Conflicts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List your records with open conflicts.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let conflicts = try store.conflicts()
+            try store.close()
+            if global.json { return try printJSON(conflicts) }
+            if conflicts.isEmpty {
+                print("No open conflicts.")
+                return
+            }
+            for conflict in conflicts {
+                let kinds = Set(conflict.revisions.map(\.kind.rawValue)).sorted().joined(separator: ", ")
+                print(
+                    "\(shortID(conflict.recordID))  \(conflict.title)  [\(conflict.revisions.count) revision(s): \(kinds)]"
+                )
+            }
+            print(
+                "See both sides with 'reflect show ID'; end it with 'reflect resolve ID --mine | --theirs | --file MERGED'."
+            )
+        }
+    }
+}
+
+struct Resolve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "End a conflict: keep your version, take the other one, or give merged text.",
+        discussion: """
+            --mine keeps the version written on this device, --theirs the one from your other device (or the \
+            current server version when neither came from here), --file uses the merged text you wrote. The \
+            resolution reaches your other devices on their next sync.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The id (or its first 4+ characters).") var id: String
+    @Flag(help: "Keep the version written on this device.") var mine = false
+    @Flag(help: "Keep the version from the other device.") var theirs = false
+    @Option(help: "Use the merged text in this file.") var file: String?
+
+    func validate() throws {
+        if [mine, theirs, file != nil].filter({ $0 }).count != 1 {
+            throw ArgumentParser.ValidationError("Give exactly one of --mine, --theirs or --file MERGED.")
+        }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            let (entity, uuid) = try store.resolveID(id)
+            let choice: ResolveChoice
+            if let file {
+                choice = .merged(body: try readText(file: file, what: "merged text"))
+            } else {
+                let settings = try store.settings()
+                let revisions = try store.conflicts().first { $0.recordID == uuid }?.revisions ?? []
+                // The kept revision is the side that lost; is it this device's?
+                let revisionIsMine = revisions.last?.clientID == settings.clientID
+                choice = (mine == revisionIsMine) ? .takeRevision : .keepCurrent
+            }
+            try store.resolve(entity, id: uuid, choice: choice)
+            try store.close()
+            if global.json { return try printJSON(["resolved": uuid.uuidString]) }
+            print("Resolved \(uuid.uuidString); 'reflect sync' sends it to your other devices.")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import ReflectionsModel
+import ReflectionsTestSupport
+import Testing
+
+/// The `reflect` executable as a member uses it: exit codes, messages and `--json`.
+@Suite(.serialized) struct CLITests {
+    @Test func writingBeforeInitExitsWithCode3AndSaysWhatToRun() async throws {
+        let home = TemporaryDirectory.make(prefix: "cli").path
+        let output = try await CLIRunner.run("reflect", ["--home", home, "write", "--title", "t"], stdin: "text")
+        #expect(output.status == 3)
+        #expect(output.stderr.contains("reflect init --server"))
+        #expect(output.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func theTourWorksWithJSONOutput() async throws {
+        try await LiveServer.with { server in
+            let home = TemporaryDirectory.make(prefix: "cli").path
+            let initialize = try await CLIRunner.run(
+                "reflect", ["--home", home, "init", "--server", server.baseURL, "--pin", server.fingerprint])
+            #expect(initialize.status == 0, "\(initialize.stderr)")
+            let register = try await CLIRunner.run(
+                "reflect", ["register", "--home", home, "--user", "amara", "--password-stdin"],
+                stdin: "a long enough password\n")
+            #expect(register.status == 0, "\(register.stderr)")
+            let write = try await CLIRunner.run(
+                "reflect", ["--home", home, "write", "--title", "Allyship", "--prompt", "1"],
+                stdin: "Listening first.\n")
+            #expect(write.status == 0)
+            let id = write.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(UUID(uuidString: id) != nil)
+            let sync = try await CLIRunner.run("reflect", ["--home", home, "--json", "sync"])
+            #expect(sync.status == 0, "\(sync.stderr)")
+            let summary = try JSONDecoder().decode(SyncSummaryShape.self, from: Data(sync.stdout.utf8))
+            #expect(summary.pushed == 1 && summary.pulled == 1 && summary.openConflicts == 0)
+            let show = try await CLIRunner.run("reflect", ["--home", home, "show", String(id.prefix(6))])
+            #expect(show.stdout.contains("Listening first."))
+            #expect(show.stdout.contains("What does great allyship look like?"))
+            let empty = try await CLIRunner.run("reflect", ["--home", home, "write", "--title", "x"], stdin: "  \n")
+            #expect(empty.status == 1)
+            #expect(empty.stderr.contains("empty"))
+            let unknown = try await CLIRunner.run("reflect", ["--home", home, "show", "ABCDEF12"])
+            #expect(unknown.status == 4)
+        }
+    }
+
+    @Test func aWrongPinExitsWithCode5() async throws {
+        try await LiveServer.with { server in
+            let home = TemporaryDirectory.make(prefix: "cli").path
+            let output = try await CLIRunner.run(
+                "reflect",
+                [
+                    "--home", home, "init", "--server", server.baseURL, "--pin",
+                    "sha256:" + String(repeating: "0", count: 64),
+                ])
+            #expect(output.status == 5)
+            #expect(output.stderr.contains("not the pinned one"))
+        }
+    }
+
+    struct SyncSummaryShape: Decodable {
+        var pushed: Int
+        var pulled: Int
+        var openConflicts: Int
+    }
+}

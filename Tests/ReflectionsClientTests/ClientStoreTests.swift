@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import ReflectionsClient
+import ReflectionsModel
+import ReflectionsTestSupport
+import Testing
+
+@Suite struct ClientStoreTests {
+    func initializedStore() throws -> ClientStore {
+        let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "store"))
+        try store.initialize(serverURL: "https://127.0.0.1:1", trust: .caFile("/nonexistent.pem"))
+        return store
+    }
+
+    @Test func writingBeforeInitSaysWhatToRun() throws {
+        let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "store"))
+        do {
+            _ = try store.write(title: "t", body: "b")
+            Issue.record("wrote before init")
+        } catch let error as ClientError {
+            #expect(error.code == .notInitialized)
+            #expect(error.message.contains("reflect init"))
+        }
+        #expect(try store.outbox().isEmpty)
+    }
+
+    @Test func aWriteStoresTheRecordAndItsMutationTogether() throws {
+        let store = try initializedStore()
+        let reflection = try store.write(
+            title: "Allyship", body: "Listening first.\n", visibility: .community, promptID: 1)
+        let outbox = try store.outbox()
+        #expect(outbox.count == 1)
+        #expect(outbox.first?.operation == "create")
+        #expect(outbox.first?.recordID == reflection.id)
+        #expect(try store.reflection(id: reflection.id).pendingMutations == 1)
+        #expect(try store.status().pendingMutations == 1)
+    }
+
+    @Test func unsentEditsFoldIntoThePendingMutation() throws {
+        let store = try initializedStore()
+        let reflection = try store.write(title: "Allyship", body: "One.\n")
+        _ = try store.edit(id: reflection.id, body: "One, two.\n")
+        _ = try store.edit(id: reflection.id, title: "Allyship, again")
+        let outbox = try store.outbox()
+        #expect(outbox.count == 1)
+        #expect(outbox.first?.text == "One, two.\n")
+        #expect(try store.reflection(id: reflection.id).reflection.title == "Allyship, again")
+    }
+
+    @Test func deletingARecordThatNeverLeftTheDeviceForgetsIt() throws {
+        let store = try initializedStore()
+        let reflection = try store.write(title: "Draft", body: "Not ready.\n")
+        try store.delete(.reflection, id: reflection.id)
+        #expect(try store.outbox().isEmpty)
+        #expect(throws: ClientError.self) { try store.reflection(id: reflection.id) }
+    }
+
+    @Test func badInputIsRefusedAndWritesNothing() throws {
+        let store = try initializedStore()
+        for (title, body, fragment) in [
+            ("", "text", "title is empty"), (String(repeating: "t", count: 201), "text", "at most 200"),
+            ("ok", "  \n", "text is empty"),
+        ] {
+            do {
+                _ = try store.write(title: title, body: body)
+                Issue.record("accepted \(title.count)/\(body.count)")
+            } catch let error as ClientError {
+                #expect(error.code == .invalidInput)
+                #expect(error.message.contains(fragment), "\(error.message)")
+            }
+        }
+        #expect(try store.outbox().isEmpty)
+        #expect(try store.reflections().isEmpty)
+    }
+
+    @Test func commentsNeedACommunityReflection() throws {
+        let store = try initializedStore()
+        let privateOne = try store.write(title: "Mine", body: "Private.\n")
+        #expect(throws: ClientError.self) { try store.comment(on: privateOne.id, body: "hi") }
+        let shared = try store.write(title: "Ours", body: "Shared.\n", visibility: .community)
+        let comment = try store.comment(on: shared.id, body: "Thank you.")
+        #expect(try store.reflection(id: shared.id).comments.map(\.comment.id) == [comment.id])
+    }
+
+    @Test func idsResolveFromAUniquePrefix() throws {
+        let store = try initializedStore()
+        let reflection = try store.write(title: "t", body: "b")
+        let (kind, id) = try store.resolveID(String(reflection.id.uuidString.prefix(8)).lowercased())
+        #expect(kind == .reflection && id == reflection.id)
+        #expect(throws: ClientError.self) { try store.resolveID("zz") }
+        #expect(throws: ClientError.self) { try store.resolveID(UUID().uuidString) }
+    }
+
+    @Test func theMigratedStoreMatchesTheSchemaFiles() throws {
+        let home = TemporaryDirectory.make(prefix: "schema")
+        try ClientStore.open(home: home).close()
+        let schema = { (db: Database) throws -> [String] in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT type, name, sql FROM sqlite_master
+                    WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY type, name
+                    """
+            ).map { "\($0["type"] as String) \($0["name"] as String): \($0["sql"] as String? ?? "")" }
+        }
+        let migrated = try DatabaseQueue(path: home.appendingPathComponent("reflect.sqlite").path).read(schema)
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Schema/client")
+        let reference = try DatabaseQueue()
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
+            .sorted()
+        #expect(!files.isEmpty)
+        for file in files {
+            let sql = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            try reference.write { try $0.execute(sql: sql) }
+        }
+        #expect(migrated == (try reference.read(schema)))
+    }
+}

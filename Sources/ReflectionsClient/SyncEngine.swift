@@ -50,6 +50,7 @@ public struct SyncEngine: Sendable {
         self.pageSize = min(max(1, pageSize), Limits.pullMaxLimit)
     }
 
+    @discardableResult
     public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         let settings = try store.settings()
         guard settings.isInitialized, let clientID = settings.clientID else {

@@ -24,15 +24,20 @@ public final class TestHTTPClient: Sendable {
         public var errorCode: String? { (try? JSONDecoder().decode(ErrorBody.self, from: body))?.error.code }
     }
 
-    public init(server: LiveServer, tlsOverride: TLSConfiguration? = nil) throws {
+    public convenience init(server: LiveServer, tlsOverride: TLSConfiguration? = nil) throws {
+        try self.init(baseURL: server.baseURL, certificatePEM: server.certificatePEM, tlsOverride: tlsOverride)
+    }
+
+    /// A client of the server at `baseURL` that trusts only `certificatePEM`.
+    public init(baseURL: String, certificatePEM: String, tlsOverride: TLSConfiguration? = nil) throws {
         var tls = tlsOverride ?? TLSConfiguration.makeClientConfiguration()
         if tlsOverride == nil {
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(server.certificatePEM.utf8)))
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)))
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        baseURL = server.baseURL
+        self.baseURL = baseURL
     }
 
     public func shutdown() async throws { try await http.shutdown() }

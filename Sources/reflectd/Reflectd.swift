@@ -18,7 +18,7 @@ struct Reflectd: AsyncParsableCommand {
               reflectd user add --data ./data --handle amara --role moderator
               reflectd log --data ./data --limit 20
             """,
-        subcommands: [Serve.self, User.self, Log.self],
+        subcommands: [Serve.self, User.self, Log.self, Fingerprint.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -197,6 +197,23 @@ struct Log: AsyncParsableCommand {
                     + "\t\(entry.outcome)\tclient \(entry.clientID?.uuidString ?? "-")")
         }
         if log.hasMore { print("… more: reflectd log --since \(log.nextCursor)") }
+    }
+}
+
+struct Fingerprint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the SHA-256 pin of the server's certificate (what 'reflect init --pin' takes).")
+    @OptionGroup var data: DataOptions
+    @Option(name: .customLong("tls-cert"), help: "A PEM certificate to fingerprint instead of the generated one.")
+    var tlsCert: String?
+
+    func run() throws {
+        let path = tlsCert ?? ServerConfiguration(dataDirectory: data.url).generatedCertificatePath
+        guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ArgumentParser.ValidationError(
+                "No certificate at \(path): start 'reflectd serve --data \(data.data)' once to make it.")
+        }
+        print(try SelfSignedCertificate.fingerprint(pem: pem))
     }
 }
 

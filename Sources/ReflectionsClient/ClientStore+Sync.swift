@@ -95,8 +95,8 @@ extension ClientStore {
                         detail: detail
                             ?? "\(mutation.operation.rawValue) → version \(result.version.map(String.init) ?? "-")")
                 }
-                try observe(db, mutation.hlc)
             }
+            if let newest = mutations.map(\.hlc).max() { try observe(db, newest) }
             return counts
         }
     }

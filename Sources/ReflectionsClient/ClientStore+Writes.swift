@@ -4,9 +4,9 @@ import ReflectionsModel
 
 extension ClientStore {
     /// Writes a new reflection locally (offline is fine) and queues it for the server.
-    public func write(title: String, body: String, visibility: Visibility = .private, promptID: Int? = nil) throws
-        -> Reflection
-    {
+    public func write(
+        title: String, body: String, visibility: Visibility = .private, promptID: Int? = nil, id: UUID = UUID()
+    ) throws -> Reflection {
         let title = try validate { try Validation.title(title) }
         let body = try validate { try Validation.reflectionBody(body) }
         if let promptID, !(Prompt.defaults.contains { $0.id == promptID }) {
@@ -15,7 +15,6 @@ extension ClientStore {
         return try pool.write { db in
             let settings = try requireInitialized(db)
             let now = clock.now()
-            let id = UUID()
             let fields = RecordFields(title: title, body: body, visibility: visibility, promptID: promptID)
             let row = LocalRow(
                 entity: .reflection, id: id, authorID: settings.member?.id, reflectionID: nil, fields: fields,
@@ -54,6 +53,22 @@ extension ClientStore {
         }
     }
 
+    /// Changes the text of a comment of this member's.
+    public func editComment(id: UUID, body: String) throws {
+        let body = try validate { try Validation.commentBody(body) }
+        try pool.write { db in
+            let settings = try requireInitialized(db)
+            var row = try requireOwn(db, .comment, id, settings: settings)
+            guard body != row.fields.body else {
+                throw ClientError(.nothingToDo, "Nothing to change: the comment already reads like that.")
+            }
+            row.fields.body = body
+            row.updatedAt = clock.now()
+            try row.save(db)
+            try enqueue(db, update(row, changes: FieldChanges(body: body), settings: settings, db: db))
+        }
+    }
+
     /// Deletes a reflection or comment of this member's.
     public func delete(_ entity: EntityKind, id: UUID) throws {
         try pool.write { db in
@@ -70,7 +85,7 @@ extension ClientStore {
     }
 
     /// Writes a comment on a community reflection.
-    public func comment(on reflectionID: UUID, body: String) throws -> Comment {
+    public func comment(on reflectionID: UUID, body: String, id: UUID = UUID()) throws -> Comment {
         let body = try validate { try Validation.commentBody(body) }
         return try pool.write { db in
             let settings = try requireInitialized(db)
@@ -84,7 +99,7 @@ extension ClientStore {
             }
             let now = clock.now()
             let row = LocalRow(
-                entity: .comment, id: UUID(), authorID: settings.member?.id, reflectionID: reflectionID,
+                entity: .comment, id: id, authorID: settings.member?.id, reflectionID: reflectionID,
                 fields: RecordFields(body: body, hidden: false), serverVersion: 0, serverFields: nil, createdAt: now,
                 updatedAt: now, conflicted: false)
             try row.save(db)

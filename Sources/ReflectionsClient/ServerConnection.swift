@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CompressNIO
 import Crypto
 import Foundation
 import NIOConcurrencyHelpers
@@ -35,7 +36,7 @@ public final class ServerConnection: SyncTransport {
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: Self.connectTimeout, read: .seconds(60))
-        configuration.decompression = .enabled(limit: .ratio(50))
+        configuration.decompression = .disabled  // done below, so that bytesReceived counts wire bytes
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -185,7 +186,7 @@ public final class ServerConnection: SyncTransport {
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
-        request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
+        request.headers.add(name: "Accept-Encoding", value: "gzip")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -195,8 +196,11 @@ public final class ServerConnection: SyncTransport {
         let data: Data
         do {
             response = try await http.execute(request, timeout: .seconds(120))
-            let buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
+            var buffer = try await response.body.collect(upTo: 64 * 1024 * 1024)
             received.withLockedValue { $0 += buffer.readableBytes }
+            if response.headers.first(name: "Content-Encoding")?.lowercased() == "gzip" {
+                buffer = try buffer.decompress(with: .gzip(), maxSize: 256 * 1024 * 1024)
+            }
             data = Data(buffer: buffer)
         } catch {
             throw Self.transportError(error, url: baseURL)

@@ -52,37 +52,12 @@ public struct SyncEngine: Sendable {
 
     @discardableResult
     public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
-        let settings = try store.settings()
-        guard settings.isInitialized, let clientID = settings.clientID else {
-            throw ClientError(
-                .notInitialized, "This home is not set up: run 'reflect init --server https://HOST:PORT …' first.")
-        }
-        guard let token = settings.token else {
-            throw ClientError(.notLoggedIn, "Not logged in: run 'reflect login --user NAME' (your writing stays here).")
-        }
+        let (clientID, token) = try credentials()
         let run = try store.startRun()
         var counts = SyncCounts()
         do {
-            let total = try store.status().pendingMutations
-            var sent = 0
-            while true {
-                let batch = try store.nextBatch(maxCount: batchSize, maxBytes: Limits.pushMaxBytes - 64 * 1024)
-                if batch.isEmpty { break }
-                let response = try await transport.push(PushRequest(clientID: clientID, mutations: batch), token: token)
-                try store.applyPushResults(run: run, mutations: batch, results: response.results, counts: &counts)
-                sent += batch.count
-                progress(.pushing(sent: sent, total: max(total, sent)))
-                // A batch the server did not answer in full stays pending; stop rather than loop on it.
-                if response.results.count < batch.count { break }
-            }
-            var cursor = try store.settings().cursor
-            while true {
-                let page = try await transport.pull(since: cursor, limit: pageSize, token: token)
-                try store.applyPull(run: run, page: page, counts: &counts)
-                cursor = page.nextCursor
-                progress(.pulling(received: counts.pulled))
-                if !page.hasMore { break }
-            }
+            try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
+            let cursor = try await pull(token: token, run: run, counts: &counts, progress: progress)
             let status = try store.status()
             let summary = SyncSummary(
                 pushed: counts.pushed, pulled: counts.pulled, merged: counts.merged, conflicts: counts.conflicts,
@@ -93,6 +68,64 @@ public struct SyncEngine: Sendable {
         } catch {
             try? store.finishRun(run, status: "failed", counts: counts, error: String(describing: error))
             throw error
+        }
+    }
+
+    /// Only the push half of a sync (benchmarks time it on its own); logged as a run like a full sync.
+    @discardableResult
+    public func pushOnly() async throws -> SyncCounts {
+        let (clientID, token) = try credentials()
+        let run = try store.startRun()
+        var counts = SyncCounts()
+        do {
+            try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: { _ in })
+            try store.finishRun(run, status: "ok", counts: counts, error: nil)
+            return counts
+        } catch {
+            try? store.finishRun(run, status: "failed", counts: counts, error: String(describing: error))
+            throw error
+        }
+    }
+
+    func credentials() throws -> (UUID, String) {
+        let settings = try store.settings()
+        guard settings.isInitialized, let clientID = settings.clientID else {
+            throw ClientError(
+                .notInitialized, "This home is not set up: run 'reflect init --server https://HOST:PORT …' first.")
+        }
+        guard let token = settings.token else {
+            throw ClientError(.notLoggedIn, "Not logged in: run 'reflect login --user NAME' (your writing stays here).")
+        }
+        return (clientID, token)
+    }
+
+    func push(
+        clientID: UUID, token: String, run: Int64, counts: inout SyncCounts, progress: @Sendable (SyncProgress) -> Void
+    ) async throws {
+        let total = try store.status().pendingMutations
+        var sent = 0
+        while true {
+            let batch = try store.nextBatch(maxCount: batchSize, maxBytes: Limits.pushMaxBytes - 64 * 1024)
+            if batch.isEmpty { break }
+            let response = try await transport.push(PushRequest(clientID: clientID, mutations: batch), token: token)
+            try store.applyPushResults(run: run, mutations: batch, results: response.results, counts: &counts)
+            sent += batch.count
+            progress(.pushing(sent: sent, total: max(total, sent)))
+            // A batch the server did not answer in full stays pending; stop rather than loop on it.
+            if response.results.count < batch.count { break }
+        }
+    }
+
+    func pull(token: String, run: Int64, counts: inout SyncCounts, progress: @Sendable (SyncProgress) -> Void)
+        async throws -> Int64
+    {
+        var cursor = try store.settings().cursor
+        while true {
+            let page = try await transport.pull(since: cursor, limit: pageSize, token: token)
+            try store.applyPull(run: run, page: page, counts: &counts)
+            cursor = page.nextCursor
+            progress(.pulling(received: counts.pulled))
+            if !page.hasMore { return cursor }
         }
     }
 }

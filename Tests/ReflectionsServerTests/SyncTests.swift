@@ -245,4 +245,24 @@ import Testing
             }
         }
     }
+
+    @Test func pullsAreGzippedWhenTheClientAcceptsIt() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                let session = try await client.member("amara")
+                var device = MutationFactory()
+                let text = String(repeating: "We listen to patients and colleagues about race and care. ", count: 40)
+                _ = try await client.push(
+                    (0..<10).map { _ in device.createReflection(body: text) }, client: device.clientID,
+                    token: session.token)
+                let plain = try await client.send(.GET, "/v1/sync/pull?since=0", token: session.token)
+                let gzipped = try await client.send(
+                    .GET, "/v1/sync/pull?since=0", token: session.token, headers: [("Accept-Encoding", "gzip")])
+                #expect(plain.headers.first(name: "Content-Encoding") == nil)
+                #expect(gzipped.headers.first(name: "Content-Encoding") == "gzip")
+                #expect(gzipped.body.count * 100 <= plain.body.count * 40)
+                #expect(try plain.decode(PullResponse.self).changes.count == 10)
+            }
+        }
+    }
 }

@@ -1,0 +1,323 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import ReflectionsClient
+import ReflectionsModel
+import Synchronization
+
+/// Measures sync on the standard workload against a running reflectd. `Scripts/bench.sh` builds it in release
+/// mode, starts a fresh server per size and runs it; figures are printed as a table and as one JSON line each.
+@main
+struct ReflectBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reflect-bench", abstract: "Benchmark sync on the standard workload (see BENCHMARKS.md).")
+
+    @Option(help: "The server, https://HOST:PORT.") var server: String
+    @Option(help: "The server certificate's pin (sha256:HEX).") var pin: String
+    @Option(help: "Number of records (half reflections, half comments).") var n = 10_000
+    @Option(help: "Workload seed.") var seed: UInt64 = 42
+    @Option(help: "Members the authors are drawn from.") var members = 10
+    @Option(name: .customLong("concurrency-seconds"), help: "How long the 8 concurrent clients run.")
+    var concurrencySeconds = 30
+    @Option(name: .customLong("concurrent-clients"), help: "How many clients push and pull at once.")
+    var concurrentClients = 8
+    @Option(name: .customLong("server-pid"), help: "The server's process id, to read its peak memory.")
+    var serverPID: Int32?
+    @Option(name: .customLong("no-op-runs"), help: "How many no-op syncs to time.") var noOpRuns = 200
+
+    func run() async throws {
+        var report = Report(n: n)
+        let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: server, pin: pin)
+        let trust = ServerTrust.pinned(fingerprint: pin, certificatePEM: pem)
+        let workload = Workload(n: n, seed: seed, members: members)
+        let tag = String(UUID().uuidString.prefix(6)).lowercased()
+        let password = "benchmark password \(tag)"
+        var devices: [BenchDevice] = []
+        for m in 0..<members {
+            devices.append(
+                try await BenchDevice.make(
+                    server: server, trust: trust, handle: "m\(m)-\(tag)", password: password, register: true))
+        }
+
+        // Push: reflections, then (after each device has pulled them) comments; only push calls are timed.
+        var (_, localSeconds) = try await Stats.time {
+            for r in workload.reflections {
+                _ = try devices[r.author].store.write(
+                    title: r.title, body: r.body, visibility: r.visibility, promptID: r.prompt, id: r.id)
+            }
+        }
+        var pushSeconds = 0.0
+        for device in devices {
+            let (_, seconds) = try await Stats.time { try await device.engine.pushOnly() }
+            pushSeconds += seconds
+        }
+        for device in devices { try await device.engine.sync() }
+        let (_, commentLocal) = try await Stats.time {
+            for c in workload.comments {
+                _ = try devices[c.author].store.comment(
+                    on: workload.reflections[c.reflection].id, body: c.body, id: c.id)
+            }
+        }
+        localSeconds += commentLocal
+        for device in devices {
+            let (counts, seconds) = try await Stats.time { try await device.engine.pushOnly() }
+            pushSeconds += seconds
+            if counts.rejected > 0 { report.notes.append("push: \(counts.rejected) rejected") }
+        }
+        let batchTimes = devices.flatMap { $0.transport.pushTimes.withLock { $0 } }
+        report.add(
+            "push",
+            [
+                "records_per_s": Double(n) / pushSeconds, "seconds": pushSeconds,
+                "batch_p50_ms": Stats.percentile(batchTimes, 50) * 1000,
+                "batch_p95_ms": Stats.percentile(batchTimes, 95) * 1000,
+                "batches": Double(batchTimes.count), "local_write_records_per_s": Double(n) / localSeconds,
+            ])
+
+        // Full pull by a fresh device of member 0.
+        let reader = try await BenchDevice.make(
+            server: server, trust: trust, handle: "m0-\(tag)", password: password, register: false)
+        let bytesBefore = reader.connection.bytesReceived
+        let (full, pullSeconds) = try await Stats.time { try await reader.engine.sync() }
+        let pullBytes = reader.connection.bytesReceived - bytesBefore
+        report.add(
+            "pull",
+            [
+                "records_per_s": Double(full.pulled) / pullSeconds, "records": Double(full.pulled),
+                "seconds": pullSeconds,
+                "bytes": Double(pullBytes), "bytes_per_record": Double(pullBytes) / Double(max(1, full.pulled)),
+            ])
+
+        // Edit 1% of each kind (append a sentence), then an incremental pull by the reader.
+        let editedReflections = stride(from: 0, to: workload.reflections.count, by: 100).map {
+            workload.reflections[$0]
+        }
+        let editedComments = stride(from: 0, to: workload.comments.count, by: 100).map { workload.comments[$0] }
+        for r in editedReflections {
+            let current = try devices[r.author].store.reflection(id: r.id).reflection.body
+            _ = try devices[r.author].store.edit(id: r.id, body: current + " One more sentence, added later.")
+        }
+        for c in editedComments {
+            try devices[c.author].store.editComment(id: c.id, body: c.body + " Added later.")
+        }
+        for device in devices { try await device.engine.pushOnly() }
+        var bytes = reader.connection.bytesReceived
+        let (incremental, incrementalSeconds) = try await Stats.time { try await reader.engine.sync() }
+        report.add(
+            "incremental_pull",
+            [
+                "seconds": incrementalSeconds, "records": Double(incremental.pulled),
+                "bytes": Double(reader.connection.bytesReceived - bytes),
+                "edited": Double(editedReflections.count + editedComments.count),
+            ])
+
+        // No-op syncs.
+        var noOp: [Double] = []
+        for _ in 0..<noOpRuns {
+            let (_, seconds) = try await Stats.time { try await reader.engine.sync() }
+            noOp.append(seconds)
+        }
+        report.add(
+            "no_op_sync", ["p50_ms": Stats.percentile(noOp, 50) * 1000, "p99_ms": Stats.percentile(noOp, 99) * 1000])
+
+        // Deletes: 1% of each kind; the reader's pull must bring exactly those it could see.
+        let deletedReflections = stride(from: 50, to: workload.reflections.count, by: 100).map {
+            workload.reflections[$0]
+        }
+        let deletedComments = stride(from: 50, to: workload.comments.count, by: 100).map { workload.comments[$0] }
+        let readerHeld = Set(try reader.store.reflections().map(\.reflection.id))
+        for r in deletedReflections { try devices[r.author].store.delete(.reflection, id: r.id) }
+        for c in deletedComments where (try? devices[c.author].store.comment(id: c.id)) != nil {
+            try devices[c.author].store.delete(.comment, id: c.id)
+        }
+        for device in devices { try await device.engine.pushOnly() }
+        bytes = reader.connection.bytesReceived
+        let eventsBefore = try reader.store.events(limit: 1).last?.id ?? 0
+        let (_, deleteSeconds) = try await Stats.time { try await reader.engine.sync() }
+        let events = try reader.store.events(limit: 100_000).filter { $0.id > eventsBefore && $0.direction == "pull" }
+        let tombstones = events.filter { $0.outcome == "tombstone" || $0.outcome == "removal" }
+        let expectedReflections = deletedReflections.filter { readerHeld.contains($0.id) }.count
+        let reflectionTombstones = tombstones.filter { $0.entity == "reflection" }.count
+        report.add(
+            "deletes",
+            [
+                "seconds": deleteSeconds, "tombstones": Double(tombstones.count),
+                "reflection_tombstones": Double(reflectionTombstones),
+                "expected_reflection_tombstones": Double(expectedReflections),
+                "exact": reflectionTombstones == expectedReflections ? 1 : 0,
+                "bytes": Double(reader.connection.bytesReceived - bytes),
+            ])
+
+        // A conflict: member 0's first device and the reader (another device of member 0) edit the same sentence.
+        if let target = workload.reflections.first(where: {
+            $0.author == 0 && !deletedReflections.map(\.id).contains($0.id)
+        }) {
+            try await devices[0].engine.sync()
+            let base = try devices[0].store.reflection(id: target.id).reflection.body
+            let firstSentenceEnd = base.firstIndex(of: ".") ?? base.endIndex
+            let a = "First device's words" + base[firstSentenceEnd...]
+            let b = "Second device's words" + base[firstSentenceEnd...]
+            _ = try devices[0].store.edit(id: target.id, body: a)
+            _ = try reader.store.edit(id: target.id, body: b)
+            try await devices[0].engine.sync()
+            let second = try await reader.engine.sync()
+            let local = try reader.store.reflection(id: target.id)
+            let survived =
+                local.reflection.body.contains("First device's words")
+                && local.revisions.contains { $0.fields.body.contains("Second device's words") }
+            report.add(
+                "conflict",
+                ["second_writer_conflicts": Double(second.conflicts), "both_edits_survive": survived ? 1 : 0])
+        }
+
+        // Concurrency: clients write, push and pull at once for a bounded time.
+        report.add("concurrency", try await concurrency(trust: trust, tag: tag, password: password))
+
+        if let pid = serverPID, let peak = Stats.peakMemoryMiB(pid: pid) {
+            report.add("server_memory", ["peak_mib": peak])
+        }
+        if let peak = Stats.peakMemoryMiB(pid: ProcessInfo.processInfo.processIdentifier) {
+            report.add("client_memory", ["peak_mib": peak])
+        }
+
+        // The floor: the same records straight into a GRDB database in one transaction.
+        report.add("floor", try floor(workload))
+
+        for device in devices + [reader] { await device.close() }
+        report.print()
+    }
+
+    func concurrency(trust: ServerTrust, tag: String, password: String) async throws -> [String: Double] {
+        var clients: [BenchDevice] = []
+        for c in 0..<concurrentClients {
+            clients.append(
+                try await BenchDevice.make(
+                    server: server, trust: trust, handle: "c\(c)-\(tag)", password: password, register: true))
+        }
+        let deadline = ContinuousClock.now + .seconds(concurrencySeconds)
+        let results = try await withThrowingTaskGroup(of: (latencies: [Double], acknowledged: [UUID], errors: Int).self)
+        { group in
+            for client in clients {
+                group.addTask {
+                    var latencies: [Double] = []
+                    var acknowledged: [UUID] = []
+                    var errors = 0
+                    var n = 0
+                    while ContinuousClock.now < deadline {
+                        var written: [UUID] = []
+                        for _ in 0..<5 {
+                            n += 1
+                            written.append(
+                                try client.store.write(
+                                    title: "Concurrent \(n)", body: "Written under load, number \(n).\n",
+                                    visibility: .community, promptID: 4
+                                ).id)
+                        }
+                        do {
+                            let (summary, seconds) = try await Stats.time { try await client.engine.sync() }
+                            latencies.append(seconds)
+                            if summary.rejected > 0 { errors += summary.rejected }
+                            acknowledged += written
+                        } catch {
+                            errors += 1
+                        }
+                    }
+                    return (latencies, acknowledged, errors)
+                }
+            }
+            var all: [(latencies: [Double], acknowledged: [UUID], errors: Int)] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        // Every acknowledged record must be on the server: a fresh client of the first member reads them all.
+        let checker = try await BenchDevice.make(
+            server: server, trust: trust, handle: "c0-\(tag)", password: password, register: false)
+        try await checker.engine.sync()
+        let stored = Set(try checker.store.reflections().map(\.reflection.id))
+        let acknowledged = results.flatMap(\.acknowledged)
+        let lost = acknowledged.filter { !stored.contains($0) }.count
+        let latencies = results.flatMap(\.latencies)
+        for client in clients + [checker] { await client.close() }
+        return [
+            "clients": Double(concurrentClients), "seconds": Double(concurrencySeconds),
+            "syncs_per_s": Double(latencies.count) / Double(concurrencySeconds),
+            "records_per_s": Double(acknowledged.count) / Double(concurrencySeconds),
+            "p50_ms": Stats.percentile(latencies, 50) * 1000, "p99_ms": Stats.percentile(latencies, 99) * 1000,
+            "errors": Double(results.map(\.errors).reduce(0, +)), "acknowledged": Double(acknowledged.count),
+            "lost": Double(lost),
+        ]
+    }
+
+    func floor(_ workload: Workload) throws -> [String: Double] {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "reflect-floor-\(UUID().uuidString).sqlite"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE records (id TEXT PRIMARY KEY, parent TEXT, title TEXT, body TEXT NOT NULL,
+                        visibility TEXT, version INTEGER NOT NULL) STRICT
+                    """)
+        }
+        let (_, seconds) = try Stats.timeSync {
+            try queue.write { db in
+                for r in workload.reflections {
+                    try db.execute(
+                        sql: "INSERT INTO records VALUES (?, NULL, ?, ?, ?, 1)",
+                        arguments: [r.id.uuidString, r.title, r.body, r.visibility.rawValue])
+                }
+                for c in workload.comments {
+                    try db.execute(
+                        sql: "INSERT INTO records VALUES (?, ?, NULL, ?, NULL, 1)",
+                        arguments: [c.id.uuidString, workload.reflections[c.reflection].id.uuidString, c.body])
+                }
+            }
+        }
+        return [
+            "records_per_s": Double(workload.reflections.count + workload.comments.count) / seconds, "seconds": seconds,
+        ]
+    }
+}
+
+extension Stats {
+    static func timeSync<T>(_ body: () throws -> T) throws -> (T, Double) {
+        let start = ContinuousClock.now
+        let value = try body()
+        let elapsed = ContinuousClock.now - start
+        return (value, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}
+
+/// The figures of one run: a table and one JSON line per step.
+struct Report {
+    var n: Int
+    var steps: [(String, [String: Double])] = []
+    var notes: [String] = []
+
+    mutating func add(_ step: String, _ figures: [String: Double]) { steps.append((step, figures)) }
+
+    func print() {
+        Swift.print("")
+        Swift.print("| step (N=\(n)) | figures |")
+        Swift.print("| --- | --- |")
+        for (step, figures) in steps {
+            let text = figures.sorted { $0.key < $1.key }.map { "\($0.key) \(format($0.value))" }.joined(
+                separator: ", ")
+            Swift.print("| \(step) | \(text) |")
+        }
+        for note in notes { Swift.print("note: \(note)") }
+        for (step, figures) in steps {
+            var object: [String: Any] = ["step": step, "n": n]
+            for (key, value) in figures { object[key] = (value * 1000).rounded() / 1000 }
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+                Swift.print(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    func format(_ value: Double) -> String {
+        value >= 100 ? String(Int(value.rounded())) : String(format: "%.2f", value)
+    }
+}

@@ -85,6 +85,20 @@ extension ClientStore {
         }
     }
 
+    /// Every comment this device holds (deleted ones left out), oldest first.
+    public func comments() throws -> [LocalComment] {
+        try pool.read { db in
+            let me = try Self.settings(db).member?.id
+            return try Row.fetchAll(db, sql: "SELECT * FROM comments WHERE deleted = 0 ORDER BY created_at, id").map {
+                row in
+                let comment = LocalRow(row, entity: .comment)
+                return LocalComment(
+                    comment: comment.comment, isMine: comment.authorID == nil || comment.authorID == me,
+                    pendingMutations: try Self.pendingCount(db, comment.id))
+            }
+        }
+    }
+
     static func pendingCount(_ db: Database, _ id: UUID) throws -> Int {
         try Int.fetchOne(
             db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending'", arguments: [id.uuidString]

@@ -12,11 +12,13 @@ public final class ClientStore: Sendable {
     let clock: WallClock
 
     /// Opens (or creates) the store at `path` and runs its migrations.
-    public init(path: String, clock: WallClock = .system) throws {
+    ///
+    /// `durable: false` (simulations only) turns fsync off; the CLI never does.
+    public init(path: String, clock: WallClock = .system, durable: Bool = true) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(15)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         self.clock = clock
@@ -28,10 +30,10 @@ public final class ClientStore: Sendable {
     }
 
     /// The store of a client home folder (created with mode 0700 if needed).
-    public static func open(home: URL, clock: WallClock = .system) throws -> ClientStore {
+    public static func open(home: URL, clock: WallClock = .system, durable: Bool = true) throws -> ClientStore {
         try FileManager.default.createDirectory(
             at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return try ClientStore(path: home.appendingPathComponent("reflect.sqlite").path, clock: clock)
+        return try ClientStore(path: home.appendingPathComponent("reflect.sqlite").path, clock: clock, durable: durable)
     }
 
     public func close() throws { try pool.close() }

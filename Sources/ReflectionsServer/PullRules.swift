@@ -9,7 +9,9 @@ import ReflectionsModel
 ///   before their cursor — that is, if they may hold it. Otherwise they receive nothing: not its id, not its
 ///   tombstone.
 /// - A comment is visible to a member while its reflection is visible to them, it is not deleted, and it is not
-///   hidden (a hidden comment stays visible to its own author).
+///   hidden (a hidden comment stays visible to its own author). When it stops being visible, its author always
+///   receives a removal (their devices hold it, having written it — it names only their own comment), others
+///   only if they pulled past it.
 enum PullRules {
     /// What a comment's visibility depends on.
     struct Parent {
@@ -29,7 +31,8 @@ enum PullRules {
         let parentVisible = parent.shared || parent.authorID == viewer
         let visible = parentVisible && (record.fields.hidden != true || isAuthor)
         if visible { return record.fields.deleted ? .tombstone : .upsert }
-        guard let shared = record.firstSharedSeq, shared <= since else { return nil }
+        // Its author may hold it from any point on (they wrote it); others only once they pulled past it.
+        guard isAuthor || (record.firstSharedSeq.map { $0 <= since } ?? false) else { return nil }
         return .removal
     }
 }

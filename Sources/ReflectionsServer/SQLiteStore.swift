@@ -10,11 +10,13 @@ public final class SQLiteStore: ServerStore {
     let pool: DatabasePool
 
     /// Opens (or creates) the database at `path`, runs the migrations and seeds the default prompts.
-    public init(path: String) throws {
+    ///
+    /// `durable: false` (simulations only) turns fsync off; a production server never does.
+    public init(path: String, durable: Bool = true) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         pool = try DatabasePool(path: path, configuration: configuration)

@@ -162,9 +162,12 @@ import Testing
                 // The author still sees the comment on her own reflection.
                 let (ownerChanges, _) = try await client.pullAll(token: world.owner.token)
                 #expect(ownerChanges.first { $0.id == world.commentID }?.kind == .upsert)
-                // A fresh device of Bo's gets nothing of it at all.
+                // A fresh device of Bo's gets nothing of the reflection, and only a content-free removal of his own
+                // comment (his devices may hold it, having written it).
                 let (fresh, _) = try await client.pullAll(token: world.other.token)
-                #expect(!fresh.contains { $0.id == world.communityID || $0.id == world.commentID })
+                #expect(!fresh.contains { $0.id == world.communityID })
+                #expect(fresh.filter { $0.id == world.commentID }.map(\.kind) == [.removal])
+                #expect(fresh.allSatisfy { $0.reflection == nil && $0.comment == nil })
             }
         }
     }

@@ -85,7 +85,9 @@ public enum ReflectServer {
             inviteOnly: configuration.inviteOnly)
         return Application(
             router: buildRouter(api),
-            server: try .tls(.http1(), tlsConfiguration: tlsConfiguration(tls)),
+            server: try .tls(
+                .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeoutSeconds))),
+                tlsConfiguration: tlsConfiguration(tls)),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "reflectd"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },

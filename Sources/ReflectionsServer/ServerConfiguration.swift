@@ -14,11 +14,15 @@ public struct ServerConfiguration: Sendable {
     /// Only `reflectd user add` creates members.
     public var inviteOnly: Bool
     public var passwordParameters: PasswordHasher.Parameters
+    /// A connection that sends nothing for this long is closed (slow or stalled clients cannot pin the server).
+    public var idleTimeoutSeconds: Int64
 
     public init(
         dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8443, certificatePath: String? = nil,
-        keyPath: String? = nil, inviteOnly: Bool = false, passwordParameters: PasswordHasher.Parameters = .standard
+        keyPath: String? = nil, inviteOnly: Bool = false, passwordParameters: PasswordHasher.Parameters = .standard,
+        idleTimeoutSeconds: Int64 = 30
     ) {
+        self.idleTimeoutSeconds = idleTimeoutSeconds
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port

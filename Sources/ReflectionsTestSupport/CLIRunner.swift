@@ -24,12 +24,20 @@ public enum CLIRunner {
             .deletingLastPathComponent().appendingPathComponent(".build/debug")
     }
 
-    /// Runs `executable` with `arguments`, feeding `stdin`, and returns its output.
+    /// Runs one of the package's executables with `arguments`, feeding `stdin`, and returns its output.
     public static func run(
         _ executable: String, _ arguments: [String], stdin: String = "", environment: [String: String] = [:]
     ) async throws -> Output {
+        try await runSystem(
+            binDirectory.appendingPathComponent(executable).path, arguments, stdin: stdin, environment: environment)
+    }
+
+    /// Runs any program by path (for example `/usr/bin/openssl`).
+    public static func runSystem(
+        _ path: String, _ arguments: [String], stdin: String = "", environment: [String: String] = [:]
+    ) async throws -> Output {
         let process = Process()
-        process.executableURL = binDirectory.appendingPathComponent(executable)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }

@@ -31,13 +31,13 @@ public final class LiveServer: Sendable {
     }
 
     /// Starts a server; with `dataDirectory` it reopens that folder (a restart), otherwise it uses a new one.
-    public static func start(inviteOnly: Bool = false, dataDirectory: URL? = nil, port: Int = 0) async throws
-        -> LiveServer
-    {
+    public static func start(
+        inviteOnly: Bool = false, dataDirectory: URL? = nil, port: Int = 0, idleTimeoutSeconds: Int64 = 30
+    ) async throws -> LiveServer {
         let directory = dataDirectory ?? TemporaryDirectory.make(prefix: "reflectd")
         let configuration = ServerConfiguration(
             dataDirectory: directory, host: "127.0.0.1", port: port, inviteOnly: inviteOnly,
-            passwordParameters: .fastForTests)
+            passwordParameters: .fastForTests, idleTimeoutSeconds: idleTimeoutSeconds)
         try ReflectServer.prepareDataDirectory(configuration)
         let store = try SQLiteStore(path: configuration.databasePath)
         let tls = try ReflectServer.prepareTLS(configuration)

@@ -47,18 +47,23 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
     @Flag(name: .customLong("invite-only"), help: "Refuse POST /v1/accounts: only 'reflectd user add' creates members.")
     var inviteOnly = false
+    @Option(name: .customLong("idle-timeout"), help: "Close a connection that sends nothing for this many seconds.")
+    var idleTimeout: Int64 = 30
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
             throw ArgumentParser.ValidationError("--tls-cert and --tls-key go together.")
         }
         if !(0...65535).contains(port) { throw ArgumentParser.ValidationError("--port must be from 0 to 65535.") }
+        if !(1...3600).contains(idleTimeout) {
+            throw ArgumentParser.ValidationError("--idle-timeout must be from 1 to 3600 seconds.")
+        }
     }
 
     func run() async throws {
         let configuration = ServerConfiguration(
             dataDirectory: data.url, host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey,
-            inviteOnly: inviteOnly)
+            inviteOnly: inviteOnly, idleTimeoutSeconds: idleTimeout)
         try ReflectServer.prepareDataDirectory(configuration)
         let store = try SQLiteStore(path: configuration.databasePath)
         let tls = try ReflectServer.prepareTLS(configuration)

@@ -173,6 +173,23 @@ import Testing
             }
         }
     }
+
+    @Test func nulBytesAndControlCharactersAreRejectedPerMutation() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                let session = try await client.member("amara")
+                var device = MutationFactory()
+                let results = try await client.push(
+                    [
+                        device.createReflection(title: "nul\u{0}title"), device.createReflection(body: "bell\u{7}\n"),
+                        device.createReflection(body: "fine\n"),
+                    ], client: device.clientID, token: session.token)
+                #expect(results.map(\.code) == ["validation.control_character", "validation.control_character", nil])
+                let (changes, _) = try await client.pullAll(token: session.token)
+                #expect(changes.count == 1)
+            }
+        }
+    }
 }
 
 extension Array where Element: Sendable {

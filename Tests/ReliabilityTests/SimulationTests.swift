@@ -24,10 +24,18 @@ import Testing
 
     @Test(arguments: seeds)
     func replicasConvergeAndLoseNothing(seed: UInt64) async throws {
+        let t0 = ContinuousClock.now
         let simulation = try Simulation(seed: seed)
         defer { simulation.close() }
+        let t1 = ContinuousClock.now
         try await simulation.run()
+        let t2 = ContinuousClock.now
         let problems = try await simulation.check()
+        if ProcessInfo.processInfo.environment["REFLECT_SIM_TIMING"] != nil {
+            print(
+                "sim \(seed): replicas \(simulation.replicas.count) init \(t1 - t0) run \(t2 - t1) check \(ContinuousClock.now - t2)"
+            )
+        }
         #expect(
             problems.isEmpty,
             "seed \(seed): \(problems.prefix(5).joined(separator: "; ")) — replay with REFLECT_SIM_SEED=\(seed)")
@@ -171,7 +179,7 @@ final class Simulation {
         for member in members {
             try await server.createMember(member, passwordHash: "x", now: clock.read())
         }
-        let steps = Int.random(in: 30...60, using: &rng)
+        let steps = Int.random(in: 20...40, using: &rng)
         for _ in 0..<steps {
             clock.advance(Int64.random(in: 1...60_000, using: &rng))
             let replica = replicas.randomElement(using: &rng)!

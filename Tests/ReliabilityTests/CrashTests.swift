@@ -1,0 +1,157 @@
+import Foundation
+import GRDB
+import ReflectionsClient
+import ReflectionsModel
+import ReflectionsTestSupport
+import Synchronization
+import Testing
+
+/// `kill -9` of real `reflect sync` and `reflectd` processes: after restart and resync, no acknowledged write is
+/// lost, nothing is duplicated, and every database passes `PRAGMA integrity_check`.
+///
+/// `REFLECT_CRASH_RUNS` (default 50) and `REFLECT_CRASH_CYCLES` (default 20) set how many.
+@Suite(.serialized) struct CrashTests {
+    static let env = ProcessInfo.processInfo.environment
+    static let syncRuns = env["REFLECT_CRASH_RUNS"].flatMap(Int.init) ?? 50
+    static let serverCycles = env["REFLECT_CRASH_CYCLES"].flatMap(Int.init) ?? 20
+
+    static func integrity(_ path: String) throws -> String {
+        try DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
+    @Test func killingReflectSyncAtRandomMomentsLosesAndDuplicatesNothing() async throws {
+        let server = try await ServerProcess.start(dataDirectory: TemporaryDirectory.make(prefix: "crash-server"))
+        var rng = SeededGenerator(seed: 2026)
+        let home = TemporaryDirectory.make(prefix: "crash-home")
+        var written: Set<UUID> = []
+        do {
+            let store = try ClientStore.open(home: home)
+            let pem = try await ServerConnection.fetchPinnedCertificate(
+                serverURL: server.baseURL, pin: server.fingerprint)
+            try store.initialize(
+                serverURL: server.baseURL, trust: .pinned(fingerprint: server.fingerprint, certificatePEM: pem))
+            let connection = try ServerConnection(serverURL: server.baseURL, trust: try store.settings().trust!)
+            _ = try await connection.register(handle: "amara", password: "a long enough password", displayName: nil)
+            let session = try await connection.login(handle: "amara", password: "a long enough password")
+            try await connection.shutdown()
+            try store.saveSession(token: session.token, member: session.member)
+            try store.close()
+        }
+        var killed = 0
+        for run in 0..<Self.syncRuns {
+            let store = try ClientStore.open(home: home)
+            for k in 0..<Int.random(in: 5...40, using: &rng) {
+                let body = String(
+                    repeating: "Words from run \(run), number \(k). ", count: Int.random(in: 5...60, using: &rng))
+                written.insert(try store.write(title: "Run \(run) #\(k)", body: body, visibility: .community).id)
+            }
+            try store.close()
+            let process = Process()
+            process.executableURL = CLIRunner.binDirectory.appendingPathComponent("reflect")
+            process.arguments = ["--home", home.path, "sync"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...600, using: &rng)))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        let final = try await CLIRunner.run("reflect", ["--home", home.path, "sync"])
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(killed > 0)
+
+        // The server holds each written reflection exactly once; the client has nothing pending.
+        let store = try ClientStore.open(home: home)
+        #expect(try store.status().pendingMutations == 0)
+        #expect(Set(try store.reflections().map(\.reflection.id)) == written)
+        try store.close()
+        let status = await server.stop()
+        #expect(status == 0)
+        let serverDB = server.dataDirectory.appendingPathComponent("reflectd.sqlite").path
+        let (ids, creates) = try await DatabaseQueue(path: serverDB).read { db in
+            (
+                Set(try String.fetchAll(db, sql: "SELECT id FROM reflections").compactMap { UUID(uuidString: $0) }),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change_log WHERE operation = 'create'") ?? 0
+            )
+        }
+        #expect(ids == written)
+        #expect(creates == written.count)
+        #expect(try Self.integrity(serverDB) == "ok")
+        #expect(try Self.integrity(home.appendingPathComponent("reflect.sqlite").path) == "ok")
+        Reliability.record(
+            "crash: reflect sync killed",
+            [
+                "runs": Self.syncRuns, "killed": killed, "written": written.count,
+                "lost": written.count - ids.intersection(written).count, "duplicated": creates - written.count,
+            ])
+    }
+
+    @Test func killingReflectdUnderConcurrentPushesLosesNoAcknowledgedWrite() async throws {
+        let data = TemporaryDirectory.make(prefix: "crash-reflectd")
+        var rng = SeededGenerator(seed: 7)
+        var token = ""
+        let acknowledged = LockedBox<Set<UUID>>([])
+        let attempted = LockedBox<Set<UUID>>([])
+        var cycles = 0
+        for cycle in 0..<Self.serverCycles {
+            let server = try await ServerProcess.start(dataDirectory: data)
+            if cycle == 0 {
+                let client = try TestHTTPClient(baseURL: server.baseURL, certificatePEM: server.certificatePEM)
+                token = try await client.member("amara").token
+                try await client.shutdown()
+            }
+            let killAfter = Int.random(in: 150...600, using: &rng)
+            let sessionToken = token
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for pusher in 0..<4 {
+                    group.addTask {
+                        let client = try TestHTTPClient(baseURL: server.baseURL, certificatePEM: server.certificatePEM)
+                        var device = MutationFactory(
+                            clientID: UUID(uuidString: "00000000-0000-0000-0000-00000000000\(pusher)")!)
+                        for _ in 0..<1000 {
+                            let batch = (0..<10).map { _ in device.createReflection(body: "Under load.\n") }
+                            attempted.update { $0.formUnion(batch.map(\.target.id)) }
+                            guard
+                                let answer = try? await client.send(
+                                    .POST, "/v1/sync/push",
+                                    json: PushRequest(clientID: device.clientID, mutations: batch),
+                                    token: sessionToken)
+                            else { break }
+                            if answer.status == 200 {
+                                let results = try answer.decode(PushResponse.self).results
+                                let applied = zip(batch, results).filter { $0.1.effectiveOutcome == .applied }
+                                acknowledged.update { $0.formUnion(applied.map { $0.0.target.id }) }
+                            }
+                        }
+                        try? await client.shutdown()
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(killAfter))
+                    await server.kill()
+                }
+                try await group.waitForAll()
+            }
+            cycles += 1
+        }
+        // Restart once more: everything acknowledged must be there, once, in an intact database.
+        let server = try await ServerProcess.start(dataDirectory: data)
+        _ = await server.stop()
+        let path = data.appendingPathComponent("reflectd.sqlite").path
+        #expect(try Self.integrity(path) == "ok")
+        let stored = try await DatabaseQueue(path: path).read { db in
+            Set(try String.fetchAll(db, sql: "SELECT id FROM reflections").compactMap { UUID(uuidString: $0) })
+        }
+        let acked = acknowledged.value
+        let lost = acked.subtracting(stored)
+        #expect(!acked.isEmpty)
+        #expect(lost.isEmpty, "\(lost.count) acknowledged reflections lost")
+        #expect(stored.isSubset(of: attempted.value))
+        Reliability.record(
+            "crash: reflectd killed under 4 pushers",
+            ["cycles": cycles, "acknowledged": acked.count, "stored": stored.count, "lost": lost.count])
+    }
+}

@@ -96,7 +96,6 @@ extension ClientStore {
                             ?? "\(mutation.operation.rawValue) → version \(result.version.map(String.init) ?? "-")")
                 }
             }
-            if let newest = mutations.map(\.hlc).max() { try observe(db, newest) }
             return counts
         }
     }

@@ -155,12 +155,4 @@ public final class ClientStore: Sendable {
         try Self.set(db, .hlc, try Self.json(stamp))
         return stamp
     }
-
-    func observe(_ db: Database, _ remote: HLCTimestamp) throws {
-        let settings = try Self.settings(db)
-        var clock = HybridLogicalClock(
-            node: String(settings.clientID?.uuidString.prefix(8) ?? "local"), last: settings.lastHLC)
-        let stamp = clock.observe(remote, now: self.clock.now())
-        try Self.set(db, .hlc, try Self.json(stamp))
-    }
 }

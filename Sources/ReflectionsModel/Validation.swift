@@ -14,8 +14,22 @@ import Foundation
 /// ```
 public enum Validation {
     /// Normalises line endings and Unicode form (NFC); does not check anything.
+    ///
+    /// Fast paths, since this runs on every pushed body: text without `\r` skips the line-ending pass, and text
+    /// whose scalars are all below U+0300 is already NFC (every such scalar is NFC_QC=Yes with combining class 0),
+    /// which covers ASCII and the precomposed Latin letters of most writing.
     public static func normalise(_ text: String) -> String {
-        text.replacingOccurrences(of: "\r\n", with: "\n").precomposedStringWithCanonicalMapping
+        var result = text
+        if text.utf8.contains(13) { result = result.replacingOccurrences(of: "\r\n", with: "\n") }
+        if result.unicodeScalars.contains(where: { $0.value >= 0x300 }) {
+            result = result.precomposedStringWithCanonicalMapping
+        }
+        return result
+    }
+
+    /// Whether the text holds nothing but white space.
+    static func isBlank(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
     }
 
     /// A reflection's title: trimmed, 1–200 characters, one line.
@@ -44,7 +58,7 @@ public enum Validation {
     public static func reflectionBody(_ raw: String) throws(ValidationError) -> String {
         let text = normalise(raw)
         try checkControls(text, field: "body")
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if isBlank(text) {
             throw ValidationError(.bodyEmpty, field: "body", "The reflection's text is empty: write something first.")
         }
         let bytes = text.utf8.count
@@ -61,7 +75,7 @@ public enum Validation {
     public static func commentBody(_ raw: String) throws(ValidationError) -> String {
         let text = normalise(raw)
         try checkControls(text, field: "body")
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if isBlank(text) {
             throw ValidationError(.commentEmpty, field: "body", "The comment is empty: write at least one character.")
         }
         let bytes = text.utf8.count

@@ -194,6 +194,8 @@ struct ReflectBench: AsyncParsableCommand {
                 try await BenchDevice.make(
                     server: server, trust: trust, handle: "c\(c)-\(tag)", password: password, register: true))
         }
+        // Each client first catches up with the community (a full pull), outside the timed window.
+        for client in clients { try await client.engine.sync() }
         let deadline = ContinuousClock.now + .seconds(concurrencySeconds)
         let results = try await withThrowingTaskGroup(of: (latencies: [Double], acknowledged: [UUID], errors: Int).self)
         { group in

@@ -1,6 +1,7 @@
 import Foundation
 import ReflectionsClient
 import ReflectionsModel
+import ReflectionsServer
 import ReflectionsTestSupport
 import Testing
 
@@ -161,5 +162,35 @@ import Testing
             #expect(error.code == .unreachable)
         }
         #expect(throws: ClientError.self) { try ServerConnection.normalise("http://127.0.0.1:8443") }
+    }
+
+    @Test func aHomeCanTrustACAFileInsteadOfAPin() async throws {
+        try await LiveServer.with { server in
+            let caFile = server.dataDirectory.appendingPathComponent("tls-cert.pem").path
+            let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "reflect-ca"))
+            try store.initialize(serverURL: server.baseURL, trust: .caFile(caFile))
+            let connection = try ServerConnection(serverURL: server.baseURL, trust: .caFile(caFile))
+            _ = try await connection.register(handle: "amara", password: "a long enough password", displayName: nil)
+            let session = try await connection.login(handle: "amara", password: "a long enough password")
+            try store.saveSession(token: session.token, member: session.member)
+            _ = try store.write(title: "Trusted", body: "Through a CA file.\n")
+            let summary = try await SyncEngine(store: store, transport: connection).sync()
+            #expect(summary.pushed == 1)
+            try await connection.shutdown()
+
+            // A CA file that does not match the server's certificate is refused.
+            let stranger = try SelfSignedCertificate.generate(hostnames: [])
+            let strangerFile = server.dataDirectory.appendingPathComponent("stranger.pem")
+            try stranger.certificatePEM.write(to: strangerFile, atomically: true, encoding: .utf8)
+            let untrusted = try ServerConnection(serverURL: server.baseURL, trust: .caFile(strangerFile.path))
+            do {
+                _ = try await untrusted.login(handle: "amara", password: "a long enough password")
+                Issue.record("an untrusted certificate was accepted")
+            } catch let error as ClientError {
+                #expect(error.code == .untrusted)
+            }
+            try await untrusted.shutdown()
+            try store.close()
+        }
     }
 }

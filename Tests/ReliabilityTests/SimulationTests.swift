@@ -22,23 +22,68 @@ import Testing
         return Array(1...(env["REFLECT_SIM_SEEDS"].flatMap(UInt64.init) ?? 1000))
     }()
 
-    @Test(arguments: seeds)
-    func replicasConvergeAndLoseNothing(seed: UInt64) async throws {
-        let t0 = ContinuousClock.now
-        let simulation = try Simulation(seed: seed)
-        defer { simulation.close() }
-        let t1 = ContinuousClock.now
-        try await simulation.run()
-        let t2 = ContinuousClock.now
-        let problems = try await simulation.check()
-        if ProcessInfo.processInfo.environment["REFLECT_SIM_TIMING"] != nil {
-            print(
-                "sim \(seed): replicas \(simulation.replicas.count) init \(t1 - t0) run \(t2 - t1) check \(ContinuousClock.now - t2)"
-            )
+    /// Runs every seed (two at a time) and reports each failing one with the line that replays it.
+    @Test func replicasConvergeAndLoseNothing() async throws {
+        let totals = LockedBox(SimulationTotals())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            func add() {
+                guard next < Self.seeds.count else { return }
+                let seed = Self.seeds[next]
+                next += 1
+                group.addTask {
+                    let simulation = try Simulation(seed: seed)
+                    defer { simulation.close() }
+                    try await simulation.run()
+                    let problems = try await simulation.check()
+                    totals.update { $0.add(simulation, problems: problems) }
+                    if !problems.isEmpty {
+                        Issue.record(
+                            "seed \(seed): \(problems.prefix(5).joined(separator: "; ")) — replay with REFLECT_SIM_SEED=\(seed)"
+                        )
+                    }
+                }
+            }
+            add()
+            add()
+            while try await group.next() != nil { add() }
         }
-        #expect(
-            problems.isEmpty,
-            "seed \(seed): \(problems.prefix(5).joined(separator: "; ")) — replay with REFLECT_SIM_SEED=\(seed)")
+        let t = totals.value
+        Reliability.record(
+            "simulation",
+            [
+                "seeds": t.seeds, "replicas": t.replicas, "syncs": t.syncs, "faults": t.faults,
+                "edits_checked": t.edits,
+                "lost": t.lost, "duplicated": t.duplicated, "leaked": t.leaked, "diverged": t.diverged,
+                "failed_seeds": t.failedSeeds,
+            ])
+    }
+}
+
+/// What all seeds of a run did and found.
+struct SimulationTotals: Sendable {
+    var seeds = 0
+    var replicas = 0
+    var syncs = 0
+    var faults = 0
+    var edits = 0
+    var lost = 0
+    var duplicated = 0
+    var leaked = 0
+    var diverged = 0
+    var failedSeeds = 0
+
+    mutating func add(_ simulation: Simulation, problems: [String]) {
+        seeds += 1
+        replicas += simulation.replicas.count
+        syncs += simulation.syncs
+        faults += simulation.faults
+        edits += simulation.markers.count
+        lost += problems.filter { $0.contains("is lost") }.count
+        duplicated += problems.filter { $0.contains("applied twice") }.count
+        leaked += problems.filter { $0.contains("may not see") }.count
+        diverged += problems.filter { $0.contains("differs") || $0.contains("pending") }.count
+        failedSeeds += problems.isEmpty ? 0 : 1
     }
 }
 
@@ -120,7 +165,7 @@ final class Replica {
     }
 }
 
-final class Simulation {
+final class Simulation: @unchecked Sendable {
     let seed: UInt64
     var rng: SeededGenerator
     let directory: URL
@@ -133,7 +178,8 @@ final class Simulation {
     /// (replica, record) pairs whose own markers the author deliberately deleted.
     var exempt: Set<String> = []
     var counter = 0
-    var log: [String] = []
+    var syncs = 0
+    var faults = 0
 
     init(seed: UInt64) throws {
         self.seed = seed
@@ -247,6 +293,8 @@ final class Simulation {
             default: fault = .none
             }
             replica.transport.fault.withLock { $0 = fault }
+            syncs += 1
+            if case .none = fault {} else { faults += 1 }
             let pageSize = Int.random(in: 1...5, using: &rng)
             do {
                 try await SyncEngine(

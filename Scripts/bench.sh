@@ -6,6 +6,7 @@
 # Usage: Scripts/bench.sh [--n 1000,10000,100000] [--concurrency-seconds 30] [--seed 42] [--debug]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Scripts/lib.sh
 sizes="1000,10000,100000"
 config=release
 extra=()
@@ -22,17 +23,10 @@ bin=$(swift build -c "$config" --show-bin-path)
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%dT%H:%M:%SZ); config $config"
 for n in ${sizes//,/ }; do
     data=$(mktemp -d)
-    LOG_LEVEL=warning "$bin/reflectd" serve --data "$data" --port 0 > "$data/server.log" 2>&1 &
-    pid=$!
-    port=""
-    for _ in $(seq 1 300); do
-        port=$(grep -o 'serving https://127.0.0.1:[0-9]*' "$data/server.log" 2>/dev/null | grep -o '[0-9]*$' || true)
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    [ -n "$port" ] || { echo "bench: reflectd did not start"; cat "$data/server.log"; exit 1; }
+    start_reflectd "$bin" "$data"
+    pid=$reflectd_pid
     pin=$("$bin/reflectd" fingerprint --data "$data")
-    "$bin/reflect-bench" --server "https://127.0.0.1:$port" --pin "$pin" --n "$n" --server-pid "$pid" "${extra[@]}" \
+    "$bin/reflect-bench" --server "$reflectd_url" --pin "$pin" --n "$n" --server-pid "$pid" "${extra[@]}" \
         | tee "$data/bench.out"
     grep '^{' "$data/bench.out" >> bench-results.jsonl || true
     kill -TERM "$pid"

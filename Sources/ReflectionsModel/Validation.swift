@@ -56,33 +56,31 @@ public enum Validation {
 
     /// A reflection's body: at least one visible character, at most 64 KiB of UTF-8.
     public static func reflectionBody(_ raw: String) throws(ValidationError) -> String {
-        let text = normalise(raw)
-        try checkControls(text, field: "body")
-        if isBlank(text) {
-            throw ValidationError(.bodyEmpty, field: "body", "The reflection's text is empty: write something first.")
-        }
-        let bytes = text.utf8.count
-        if bytes > Limits.reflectionBodyMaxBytes {
-            throw ValidationError(
-                .bodyTooLong, field: "body",
-                "The reflection's text is \(bytes) bytes; the limit is \(Limits.reflectionBodyMaxBytes) bytes (64 KiB) of UTF-8."
-            )
-        }
-        return text
+        try body(
+            raw, maxBytes: Limits.reflectionBodyMaxBytes, empty: .bodyEmpty, tooLong: .bodyTooLong,
+            emptyMessage: "The reflection's text is empty: write something first.", what: "The reflection's text",
+            limit: "64 KiB")
     }
 
     /// A comment's body: at least one visible character, at most 8 KiB of UTF-8.
     public static func commentBody(_ raw: String) throws(ValidationError) -> String {
+        try body(
+            raw, maxBytes: Limits.commentBodyMaxBytes, empty: .commentEmpty, tooLong: .commentTooLong,
+            emptyMessage: "The comment is empty: write at least one character.", what: "The comment", limit: "8 KiB")
+    }
+
+    /// The rules every body shares: normalised, no control characters, not blank, at most `maxBytes` of UTF-8.
+    private static func body(
+        _ raw: String, maxBytes: Int, empty: ValidationError.Code, tooLong: ValidationError.Code, emptyMessage: String,
+        what: String, limit: String
+    ) throws(ValidationError) -> String {
         let text = normalise(raw)
         try checkControls(text, field: "body")
-        if isBlank(text) {
-            throw ValidationError(.commentEmpty, field: "body", "The comment is empty: write at least one character.")
-        }
+        if isBlank(text) { throw ValidationError(empty, field: "body", emptyMessage) }
         let bytes = text.utf8.count
-        if bytes > Limits.commentBodyMaxBytes {
+        if bytes > maxBytes {
             throw ValidationError(
-                .commentTooLong, field: "body",
-                "The comment is \(bytes) bytes; the limit is \(Limits.commentBodyMaxBytes) bytes (8 KiB) of UTF-8."
+                tooLong, field: "body", "\(what) is \(bytes) bytes; the limit is \(maxBytes) bytes (\(limit)) of UTF-8."
             )
         }
         return text

@@ -86,10 +86,11 @@ public struct SyncAPI<Store: ServerStore>: Sendable {
                 headers: [.retryAfter: "\(seconds)"])
         }
         let credentials = try await store.credentials(handle: handle)
-        // Hash even for an unknown handle, so that timing does not tell which handles exist.
+        // Hash even for an unknown handle, at the same cost, so that timing does not tell which handles exist.
+        let p = hasher.parameters
         let stored =
             credentials?.passwordHash
-            ?? "scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+            ?? "scrypt$\(p.rounds)$\(p.blockSize)$\(p.parallelism)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let matches = try await hasher.verify(body.password.precomposedStringWithCanonicalMapping, against: stored)
         guard let credentials, matches, !credentials.disabled else {
             await throttle.recordFailure(for: handle, now: now)

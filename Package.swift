@@ -3,7 +3,7 @@ import PackageDescription
 
 // The module shape (see README.md):
 //   ReflectionsModel   pure model, validation, wire types, clock, merge rules (Foundation only)
-//   ReflectionsServer  Hummingbird app, storage protocol + SQLite store
+//   ReflectionsServer  Hummingbird app, storage protocol + SQLite and PostgreSQL stores
 //   ReflectionsClient  GRDB client store, sync engine, HTTPS client
 //   reflect, reflectd  thin ArgumentParser executables
 let package = Package(
@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "ReflectionsModel"),
@@ -48,6 +49,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -100,6 +103,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(name: "ReflectionsModelTests", dependencies: ["ReflectionsModel"]),

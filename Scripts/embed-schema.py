@@ -10,6 +10,7 @@ import re
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGETS = {
     "server": ("Sources/ReflectionsServer/ServerSchema.swift", "ServerSchema"),
+    "server/postgres": ("Sources/ReflectionsServer/PostgresSchema.swift", "PostgresSchema"),
     "client": ("Sources/ReflectionsClient/ClientSchema.swift", "ClientSchema"),
 }
 

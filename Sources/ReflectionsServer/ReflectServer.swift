@@ -67,7 +67,7 @@ public enum ReflectServer {
     }
 
     /// The router with every route and middleware.
-    public static func buildRouter<Store: ServerStore>(_ api: SyncAPI<Store>) -> Router<ReflectContext> {
+    public static func buildRouter(_ api: SyncAPI) -> Router<ReflectContext> {
         let router = Router(context: ReflectContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ErrorMiddleware())
@@ -76,8 +76,8 @@ public enum ReflectServer {
     }
 
     /// The HTTPS application; `onRunning` receives the bound port.
-    public static func buildApplication<Store: ServerStore>(
-        configuration: ServerConfiguration, store: Store, tls: TLSMaterial, logger: Logger,
+    public static func buildApplication(
+        configuration: ServerConfiguration, store: any ServerStore, tls: TLSMaterial, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let api = SyncAPI(

@@ -5,8 +5,9 @@ import ReflectionsModel
 /// The embedded default store: one SQLite file in WAL mode through a GRDB `DatabasePool`.
 ///
 /// Every connection runs with `synchronous=FULL`, so a push is acknowledged only after its commit is durable
-/// (WAL with `NORMAL` can lose the last commits on power loss).
-public final class SQLiteStore: ServerStore {
+/// (WAL with `NORMAL` can lose the last commits on power loss). SQLite has one writer at a time, so the change
+/// feed's sequence numbers always commit in order.
+public final class SQLiteStore: ServerStore, SQLEngine {
     let pool: DatabasePool
 
     /// Opens (or creates) the database at `path`, runs the migrations and seeds the default prompts.
@@ -21,12 +22,7 @@ public final class SQLiteStore: ServerStore {
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
-        try pool.write { db in
-            for prompt in Prompt.defaults {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO prompts (id, text) VALUES (?, ?)", arguments: [prompt.id, prompt.text])
-            }
-        }
+        try pool.write { db in try SQLStoreAccounts.seedPrompts(GRDBTransaction(db)) }
     }
 
     /// Closes the database; further calls fail.
@@ -34,104 +30,77 @@ public final class SQLiteStore: ServerStore {
         try pool.close()
     }
 
-    // MARK: Accounts
-
-    public func createMember(_ member: Member, passwordHash: String, now: Int64) async throws {
-        try await pool.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM members WHERE handle = ?", arguments: [member.handle]) == true
-            {
-                throw ServerError(.conflict, "handle_taken", "The handle '\(member.handle)' is taken: choose another.")
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO members (id, handle, display_name, role, password_hash, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    member.id.uuidString, member.handle, member.displayName, member.role.rawValue, passwordHash, now,
-                ])
-        }
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        try await pool.write { db in try body(GRDBTransaction(db)) }
     }
 
-    public func credentials(handle: String) async throws -> StoredCredentials? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM members WHERE handle = ?", arguments: [handle])
-            else { return nil }
-            return StoredCredentials(
-                member: Self.member(row), passwordHash: row["password_hash"], disabled: row["disabled"] as Bool)
-        }
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        try await pool.read { db in try body(GRDBTransaction(db)) }
     }
 
-    public func members() async throws -> [MemberSummary] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM members ORDER BY handle").map {
-                MemberSummary(member: Self.member($0), disabled: $0["disabled"], createdAt: $0["created_at"])
+    /// The server's migrations: each runs the text of one file of `Schema/server/`, never edited once merged.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in ServerSchema.migrations {
+            migrator.registerMigration(migration.name) { db in
+                try db.execute(sql: migration.sql)
             }
         }
+        return migrator
+    }
+}
+
+/// ``SQLTransaction`` on a GRDB connection, with cached prepared statements.
+struct GRDBTransaction: SQLTransaction {
+    let db: Database
+
+    init(_ db: Database) {
+        self.db = db
     }
 
-    public func setRole(handle: String, role: Member.Role) async throws -> Member {
-        try await pool.write { db in
-            try db.execute(sql: "UPDATE members SET role = ? WHERE handle = ?", arguments: [role.rawValue, handle])
-            return try Self.requireMember(db, handle: handle)
-        }
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: Self.arguments(arguments))
     }
 
-    public func setDisabled(handle: String, disabled: Bool) async throws -> Member {
-        try await pool.write { db in
-            try db.execute(sql: "UPDATE members SET disabled = ? WHERE handle = ?", arguments: [disabled, handle])
-            let member = try Self.requireMember(db, handle: handle)
-            if disabled {
-                try db.execute(sql: "DELETE FROM sessions WHERE member_id = ?", arguments: [member.id.uuidString])
+    func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments))
+        return rows.map { row in
+            var columns: [String: SQLValue] = [:]
+            columns.reserveCapacity(row.count)
+            for (name, value) in row {
+                switch value.storage {
+                case .null: columns[name] = .null
+                case .int64(let integer): columns[name] = .integer(integer)
+                case .string(let text): columns[name] = .text(text)
+                case .double(let double): columns[name] = .integer(Int64(double))
+                case .blob(let data): columns[name] = .text(String(decoding: data, as: UTF8.self))
+                }
             }
-            return member
+            return SQLRow(columns)
         }
     }
 
-    public func createSession(tokenHash: String, memberID: UUID, now: Int64) async throws {
-        try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO sessions (token_hash, member_id, created_at) VALUES (?, ?, ?)",
-                arguments: [tokenHash, memberID.uuidString, now])
+    func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
         }
+        return result!
     }
 
-    public func member(tokenHash: String) async throws -> Member? {
-        try await pool.read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT m.* FROM sessions s JOIN members m ON m.id = s.member_id
-                    WHERE s.token_hash = ? AND m.disabled = 0
-                    """, arguments: [tokenHash]
-            ).map(Self.member)
-        }
-    }
+    /// Nothing to do: SQLite runs one write transaction at a time.
+    func lockChangeFeed() throws {}
 
-    public func deleteSession(tokenHash: String) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
-        }
-    }
-
-    public func prompts() async throws -> [Prompt] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, text FROM prompts ORDER BY id").map {
-                Prompt(id: $0["id"], text: $0["text"])
-            }
-        }
-    }
-
-    static func member(_ row: Row) -> Member {
-        Member(
-            id: UUID(uuidString: row["id"])!, handle: row["handle"], displayName: row["display_name"],
-            role: Member.Role(rawValue: row["role"]) ?? .member)
-    }
-
-    static func requireMember(_ db: Database, handle: String) throws -> Member {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM members WHERE handle = ?", arguments: [handle]) else {
-            throw ServerError.notFound("The member '\(handle)'")
-        }
-        return member(row)
+    static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(
+            values.map { value -> (any DatabaseValueConvertible)? in
+                switch value {
+                case .null: nil
+                case .integer(let integer): integer
+                case .text(let text): text
+                case .bool(let bool): bool
+                }
+            })
     }
 }

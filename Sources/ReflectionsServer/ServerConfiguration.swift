@@ -1,9 +1,13 @@
 import Foundation
+import Logging
 
 /// Everything `reflectd serve` needs; the command fills it in, tests build it directly.
 public struct ServerConfiguration: Sendable {
-    /// Where the database and the generated certificate live.
+    /// Where the SQLite database and the generated certificate live.
     public var dataDirectory: URL
+    /// A `postgres://…` address (``PostgresURL``) to keep the data in PostgreSQL; nil keeps it in SQLite in the
+    /// data folder (the embedded default).
+    public var database: String?
     public var host: String
     /// 0 picks a free port (tests).
     public var port: Int
@@ -20,8 +24,9 @@ public struct ServerConfiguration: Sendable {
     public init(
         dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8443, certificatePath: String? = nil,
         keyPath: String? = nil, inviteOnly: Bool = false, passwordParameters: PasswordHasher.Parameters = .standard,
-        idleTimeoutSeconds: Int64 = 30
+        idleTimeoutSeconds: Int64 = 30, database: String? = nil
     ) {
+        self.database = database
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.dataDirectory = dataDirectory
         self.host = host
@@ -30,6 +35,19 @@ public struct ServerConfiguration: Sendable {
         self.keyPath = keyPath
         self.inviteOnly = inviteOnly
         self.passwordParameters = passwordParameters
+    }
+
+    /// Opens the configured store: PostgreSQL for a `postgres://` ``database``, otherwise the SQLite file.
+    public func openStore(logger: Logger = Logger(label: "reflectd")) async throws -> any ServerStore {
+        if let database {
+            guard PostgresURL.isPostgres(database) else {
+                throw ServerError(
+                    .badRequest, "bad_database_url",
+                    "--database takes a postgres:// address; leave it out to use SQLite in the data folder.")
+            }
+            return try await PostgresStore(url: try PostgresURL(database), logger: logger)
+        }
+        return try SQLiteStore(path: databasePath)
     }
 
     /// The SQLite database file.

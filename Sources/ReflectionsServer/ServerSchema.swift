@@ -136,8 +136,21 @@ enum ServerSchema {
         ) STRICT;
         CREATE INDEX change_log_member ON change_log(member_id, seq);
         """
+    /// `Schema/server/0002_login_failures.sql`
+    static let v0002 = """
+        -- reflectd server database, SQLite. Migration "0002_login_failures".
+        -- Failed logins per handle, kept in the database (not in process memory) so that every server behind one
+        -- database throttles password guessing together. A row is forgotten a day after its last failure.
+        CREATE TABLE login_failures (
+            handle TEXT PRIMARY KEY NOT NULL,
+            failures INTEGER NOT NULL,
+            locked_until INTEGER NOT NULL,
+            last_failure_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
-        ("0001_initial", v0001)
+        ("0001_initial", v0001),
+        ("0002_login_failures", v0002),
     ]
 }

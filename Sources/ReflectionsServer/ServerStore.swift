@@ -17,9 +17,12 @@ public struct MemberSummary: Codable, Sendable, Hashable {
 
 /// Everything the server keeps, behind one small protocol so that routes never see the engine.
 ///
-/// Implementations: ``SQLiteStore`` (the embedded default). Every method that writes does so in one
-/// transaction and is durable when it returns.
+/// Implementations: ``SQLiteStore`` (the embedded default) and ``PostgresStore``, both through the shared
+/// rules over ``SQLEngine``. Every method that writes does so in one transaction and is durable when it returns.
 public protocol ServerStore: Sendable {
+    /// Closes the database (every connection); further calls fail.
+    func close() async throws
+
     /// Adds a member; throws a 409 ``ServerError`` (`handle_taken`) if the handle is in use.
     func createMember(_ member: Member, passwordHash: String, now: Int64) async throws
     /// The credentials of the member with this handle, if any.
@@ -37,6 +40,13 @@ public protocol ServerStore: Sendable {
     func member(tokenHash: String) async throws -> Member?
     /// Ends a session.
     func deleteSession(tokenHash: String) async throws
+
+    /// Milliseconds before another login for `handle` may be tried (see ``LoginThrottle``), or 0.
+    func loginDelay(handle: String, now: Int64) async throws -> Int64
+    /// Counts a failed login for `handle`; enough of them lock the handle for a while.
+    func recordLoginFailure(handle: String, now: Int64) async throws
+    /// Forgets the failed logins of `handle` (after a successful one).
+    func clearLoginFailures(handle: String) async throws
 
     /// The prompts, by id.
     func prompts() async throws -> [Prompt]

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ReflectionsModel
 
 /// A reflection or comment row as the push and pull code needs it.
@@ -17,36 +16,35 @@ struct StoredRecord: Sendable {
     var createdAt: Int64
     var updatedAt: Int64
 
-    init(reflectionRow row: Row) {
-        entity = .reflection
-        id = UUID(uuidString: row["id"])!
-        authorID = UUID(uuidString: row["author_id"])!
-        reflectionID = nil
-        fields = RecordFields(
-            title: row["title"], body: row["body"], visibility: Visibility(rawValue: row["visibility"]) ?? .private,
-            promptID: row["prompt_id"], deleted: row["deleted"])
-        version = row["version"]
-        stamp = HLCTimestamp(
-            physical: row["hlc_physical"], counter: UInt32(row["hlc_counter"] as Int64), node: row["hlc_node"])
-        seq = row["seq"]
-        firstSharedSeq = row["first_shared_seq"]
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
+    init(reflectionRow row: SQLRow) {
+        self.init(
+            entity: .reflection, row: row, reflectionID: nil,
+            fields: RecordFields(
+                title: row.text("title"), body: row.text("body"),
+                visibility: Visibility(rawValue: row.text("visibility")) ?? .private,
+                promptID: row.optionalInteger("prompt_id").map { Int($0) }, deleted: row.bool("deleted")))
     }
 
-    init(commentRow row: Row) {
-        entity = .comment
-        id = UUID(uuidString: row["id"])!
-        authorID = UUID(uuidString: row["author_id"])!
-        reflectionID = UUID(uuidString: row["reflection_id"])
-        fields = RecordFields(body: row["body"], deleted: row["deleted"], hidden: row["hidden"])
-        version = row["version"]
+    init(commentRow row: SQLRow) {
+        self.init(
+            entity: .comment, row: row, reflectionID: row.uuid("reflection_id"),
+            fields: RecordFields(body: row.text("body"), deleted: row.bool("deleted"), hidden: row.bool("hidden")))
+    }
+
+    private init(entity: EntityKind, row: SQLRow, reflectionID: UUID?, fields: RecordFields) {
+        self.entity = entity
+        id = row.uuid("id")
+        authorID = row.uuid("author_id")
+        self.reflectionID = reflectionID
+        self.fields = fields
+        version = row.integer("version")
         stamp = HLCTimestamp(
-            physical: row["hlc_physical"], counter: UInt32(row["hlc_counter"] as Int64), node: row["hlc_node"])
-        seq = row["seq"]
-        firstSharedSeq = row["first_shared_seq"]
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
+            physical: row.integer("hlc_physical"), counter: UInt32(row.integer("hlc_counter")),
+            node: row.text("hlc_node"))
+        seq = row.integer("seq")
+        firstSharedSeq = row.optionalInteger("first_shared_seq")
+        createdAt = row.integer("created_at")
+        updatedAt = row.integer("updated_at")
     }
 
     var reflection: Reflection {
@@ -66,14 +64,12 @@ struct StoredRecord: Sendable {
     /// Whether a reflection is visible to members other than its author.
     var isShared: Bool { entity == .reflection && fields.visibility == .community && !fields.deleted }
 
-    static func load(_ db: Database, entity: EntityKind, id: UUID) throws -> StoredRecord? {
+    static func load(_ tx: any SQLTransaction, entity: EntityKind, id: UUID) throws -> StoredRecord? {
         switch entity {
         case .reflection:
-            try Row.fetchOne(db, sql: "SELECT * FROM reflections WHERE id = ?", arguments: [id.uuidString])
-                .map(StoredRecord.init(reflectionRow:))
+            try tx.fetchOne("SELECT * FROM reflections WHERE id = ?", id).map(StoredRecord.init(reflectionRow:))
         case .comment:
-            try Row.fetchOne(db, sql: "SELECT * FROM comments WHERE id = ?", arguments: [id.uuidString])
-                .map(StoredRecord.init(commentRow:))
+            try tx.fetchOne("SELECT * FROM comments WHERE id = ?", id).map(StoredRecord.init(commentRow:))
         }
     }
 }

@@ -10,14 +10,13 @@ import ReflectionsModel
 /// Body limits: a push is at most ``Limits/pushMaxBytes`` (4 MiB), any other body
 /// ``Limits/otherRequestMaxBytes`` (64 KiB); a larger body is refused with 413 before it is read to the end
 /// (at once when `Content-Length` says so).
-public struct SyncAPI<Store: ServerStore>: Sendable {
-    let store: Store
+public struct SyncAPI: Sendable {
+    let store: any ServerStore
     let hasher: PasswordHasher
     let inviteOnly: Bool
     let clock: WallClock
-    let throttle = LoginThrottle()
 
-    public init(store: Store, hasher: PasswordHasher, inviteOnly: Bool, clock: WallClock = .system) {
+    public init(store: any ServerStore, hasher: PasswordHasher, inviteOnly: Bool, clock: WallClock = .system) {
         self.store = store
         self.hasher = hasher
         self.inviteOnly = inviteOnly
@@ -56,7 +55,7 @@ public struct SyncAPI<Store: ServerStore>: Sendable {
 
     /// Validates a registration, hashes the password and stores the new member.
     public static func makeMember(
-        _ body: RegisterRequest, role: Member.Role = .member, hasher: PasswordHasher, store: Store, now: Int64
+        _ body: RegisterRequest, role: Member.Role = .member, hasher: PasswordHasher, store: any ServerStore, now: Int64
     ) async throws -> Member {
         let handle: String
         let displayName: String
@@ -77,7 +76,7 @@ public struct SyncAPI<Store: ServerStore>: Sendable {
         let body = try StrictJSON.decode(LoginRequest.self, from: try await readBody(request))
         let handle = body.handle.trimmingCharacters(in: .whitespaces).lowercased()
         let now = clock.now()
-        let wait = await throttle.wait(for: handle, now: now)
+        let wait = try await store.loginDelay(handle: handle, now: now)
         if wait > 0 {
             let seconds = (wait + 999) / 1000
             throw ServerError(
@@ -93,10 +92,10 @@ public struct SyncAPI<Store: ServerStore>: Sendable {
             ?? "scrypt$\(p.rounds)$\(p.blockSize)$\(p.parallelism)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let matches = try await hasher.verify(body.password.precomposedStringWithCanonicalMapping, against: stored)
         guard let credentials, matches, !credentials.disabled else {
-            await throttle.recordFailure(for: handle, now: now)
+            try await store.recordLoginFailure(handle: handle, now: now)
             throw ServerError(.unauthorized, "bad_credentials", "Unknown handle or wrong password.")
         }
-        await throttle.recordSuccess(for: handle)
+        try await store.clearLoginFailures(handle: handle)
         let token = Tokens.make()
         try await store.createSession(tokenHash: Tokens.hash(token), memberID: credentials.member.id, now: now)
         return try json(SessionResponse(token: token, member: credentials.member), status: .created)

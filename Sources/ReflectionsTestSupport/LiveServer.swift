@@ -12,6 +12,10 @@ public final class LiveServer: Sendable {
     public let fingerprint: String
     public let certificatePEM: String
     public let dataDirectory: URL
+    /// The server's store, for tests that look behind the API (an operator's view).
+    public let store: any ServerStore
+    /// Where the data lives: SQLite in ``dataDirectory`` or a PostgreSQL database.
+    public let database: TestDatabase
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
@@ -19,9 +23,11 @@ public final class LiveServer: Sendable {
     public var baseURL: String { "https://127.0.0.1:\(port)" }
 
     private init(
-        port: Int, fingerprint: String, certificatePEM: String, dataDirectory: URL, group: ServiceGroup,
-        task: Task<Void, any Error>
+        port: Int, fingerprint: String, certificatePEM: String, dataDirectory: URL, store: any ServerStore,
+        database: TestDatabase, group: ServiceGroup, task: Task<Void, any Error>
     ) {
+        self.store = store
+        self.database = database
         self.port = port
         self.fingerprint = fingerprint
         self.certificatePEM = certificatePEM
@@ -31,15 +37,24 @@ public final class LiveServer: Sendable {
     }
 
     /// Starts a server; with `dataDirectory` it reopens that folder (a restart), otherwise it uses a new one.
+    ///
+    /// `database` nil takes the engine from the environment (``TestDatabase/fromEnvironment()``): a new SQLite
+    /// file, or a new PostgreSQL database when `REFLECT_TEST_ENGINE=postgres`. Pass another server's
+    /// ``database`` to run a second server on the same data (PostgreSQL), or to restart one.
     public static func start(
-        inviteOnly: Bool = false, dataDirectory: URL? = nil, port: Int = 0, idleTimeoutSeconds: Int64 = 30
+        inviteOnly: Bool = false, dataDirectory: URL? = nil, port: Int = 0, idleTimeoutSeconds: Int64 = 30,
+        database: TestDatabase? = nil
     ) async throws -> LiveServer {
         let directory = dataDirectory ?? TemporaryDirectory.make(prefix: "reflectd")
+        var engine = database ?? .sqlite
+        if database == nil { engine = try await TestDatabase.fromEnvironment() }
         let configuration = ServerConfiguration(
             dataDirectory: directory, host: "127.0.0.1", port: port, inviteOnly: inviteOnly,
-            passwordParameters: .fastForTests, idleTimeoutSeconds: idleTimeoutSeconds)
+            passwordParameters: .fastForTests, idleTimeoutSeconds: idleTimeoutSeconds, database: engine.url)
         try ReflectServer.prepareDataDirectory(configuration)
-        let store = try SQLiteStore(path: configuration.databasePath)
+        var storeLogger = Logger(label: "reflectd-test-store")
+        storeLogger.logLevel = .warning
+        let store = try await configuration.openStore(logger: storeLogger)
         let tls = try ReflectServer.prepareTLS(configuration)
         var logger = Logger(label: "reflectd-test")
         logger.logLevel = .warning
@@ -49,8 +64,13 @@ public final class LiveServer: Sendable {
             onRunning: { port in continuation.yield(port) })
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
         let task = Task {
-            defer { try? store.close() }
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
         }
         var bound = 0
         for await port in ports {
@@ -59,7 +79,7 @@ public final class LiveServer: Sendable {
         }
         return LiveServer(
             port: bound, fingerprint: tls.fingerprint, certificatePEM: tls.certificateChainPEM,
-            dataDirectory: directory, group: group, task: task)
+            dataDirectory: directory, store: store, database: engine, group: group, task: task)
     }
 
     /// Stops the server gracefully and waits until it has closed its database.

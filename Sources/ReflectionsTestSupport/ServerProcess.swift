@@ -29,13 +29,15 @@ public final class ServerProcess: Sendable {
     }
 
     /// Starts `reflectd serve` on a free port and waits until it listens.
-    public static func start(dataDirectory: URL, port: Int = 0, arguments: [String] = []) async throws -> ServerProcess
-    {
+    public static func start(
+        dataDirectory: URL, port: Int = 0, arguments: [String] = [], environment extra: [String: String] = [:]
+    ) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = CLIRunner.binDirectory.appendingPathComponent("reflectd")
         process.arguments = ["serve", "--data", dataDirectory.path, "--port", String(port)] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["LOG_LEVEL"] = "warning"
+        for (key, value) in extra { environment[key] = value }
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -15,6 +15,7 @@ struct Reflectd: AsyncParsableCommand {
 
             Examples:
               reflectd serve --data ./data
+              reflectd serve --data ./data --database postgres://reflect@db.internal/reflect
               reflectd user add --data ./data --handle amara --role moderator
               reflectd log --data ./data --limit 20
             """,
@@ -24,15 +25,38 @@ struct Reflectd: AsyncParsableCommand {
 
 /// Options every subcommand that opens the database shares.
 struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: "The server's data folder (database, generated certificate).")
+    @Option(name: .long, help: "The server's data folder (SQLite database, generated certificate).")
     var data: String = "./reflectd-data"
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Keep the data in PostgreSQL instead of SQLite (default: $REFLECTD_DATABASE, else SQLite).",
+            discussion: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]; the "
+                + "password may come from $PGPASSWORD instead.",
+            valueName: "url"))
+    var database: String? = ProcessInfo.processInfo.environment["REFLECTD_DATABASE"].flatMap { $0.isEmpty ? nil : $0 }
 
     var url: URL { URL(fileURLWithPath: data) }
 
-    func openStore() throws -> SQLiteStore {
-        let configuration = ServerConfiguration(dataDirectory: url)
+    func validate() throws {
+        if let database, !PostgresURL.isPostgres(database) {
+            throw ArgumentParser.ValidationError(
+                "--database takes a postgres:// address; leave it out to use SQLite in the data folder.")
+        }
+        if let database {
+            do {
+                _ = try PostgresURL(database)
+            } catch let error as ServerError {
+                throw ArgumentParser.ValidationError(error.message)
+            }
+        }
+    }
+
+    func openStore() async throws -> any ServerStore {
+        let configuration = ServerConfiguration(dataDirectory: url, database: database)
         try ReflectServer.prepareDataDirectory(configuration)
-        return try SQLiteStore(path: configuration.databasePath)
+        return try await configuration.openStore()
     }
 }
 
@@ -63,20 +87,21 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = ServerConfiguration(
             dataDirectory: data.url, host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey,
-            inviteOnly: inviteOnly, idleTimeoutSeconds: idleTimeout)
+            inviteOnly: inviteOnly, idleTimeoutSeconds: idleTimeout, database: data.database)
         try ReflectServer.prepareDataDirectory(configuration)
-        let store = try SQLiteStore(path: configuration.databasePath)
+        let store = try await configuration.openStore()
         let tls = try ReflectServer.prepareTLS(configuration)
         var logger = Logger(label: "reflectd")
         logger.logLevel =
             ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
         let host = self.host
+        let database = data.database.flatMap { try? PostgresURL($0).description } ?? configuration.databasePath
         let app = try ReflectServer.buildApplication(
             configuration: configuration, store: store, tls: tls, logger: logger,
             onRunning: { port in
                 let shownHost = host.contains(":") ? "[\(host)]" : host
                 var lines = [
-                    "reflectd: serving https://\(shownHost):\(port) (data: \(configuration.dataDirectory.path))"
+                    "reflectd: serving https://\(shownHost):\(port) (data: \(database))"
                 ]
                 lines.append(
                     "reflectd: certificate fingerprint \(tls.fingerprint)\(tls.generated ? " (new, self-signed)" : "")")
@@ -86,7 +111,7 @@ struct Serve: AsyncParsableCommand {
                 fflush(nil)
             })
         try await app.runService()
-        try store.close()
+        try await store.close()
     }
 }
 
@@ -106,12 +131,12 @@ struct User: AsyncParsableCommand {
         @Flag(help: "Print the new member as JSON.") var json = false
 
         func run() async throws {
-            let store = try data.openStore()
+            let store = try await data.openStore()
             let password = try readSecret(prompt: "Password for \(handle): ", fromStdin: passwordStdin)
             let member = try await SyncAPI.makeMember(
                 RegisterRequest(handle: handle, displayName: displayName, password: password), role: role,
                 hasher: PasswordHasher(), store: store, now: WallClock.system.now())
-            try store.close()
+            try await store.close()
             if json {
                 print(try jsonText(member))
             } else {
@@ -126,9 +151,9 @@ struct User: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let store = try data.openStore()
+            let store = try await data.openStore()
             let members = try await store.members()
-            try store.close()
+            try await store.close()
             if json {
                 print(try jsonText(members))
                 return
@@ -151,9 +176,9 @@ struct User: AsyncParsableCommand {
         @Argument(help: "member or moderator.") var role: Member.Role
 
         func run() async throws {
-            let store = try data.openStore()
+            let store = try await data.openStore()
             let member = try await store.setRole(handle: handle.lowercased(), role: role)
-            try store.close()
+            try await store.close()
             print("\(member.handle) is now a \(member.role.rawValue)")
         }
     }
@@ -166,9 +191,9 @@ struct User: AsyncParsableCommand {
         @Flag(help: "Enable the member again.") var enable = false
 
         func run() async throws {
-            let store = try data.openStore()
+            let store = try await data.openStore()
             let member = try await store.setDisabled(handle: handle.lowercased(), disabled: !enable)
-            try store.close()
+            try await store.close()
             print("\(member.handle) is \(enable ? "enabled" : "disabled")")
         }
     }
@@ -188,9 +213,9 @@ struct Log: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try data.openStore()
+        let store = try await data.openStore()
         let log = try await store.log(for: nil, since: since, limit: limit)
-        try store.close()
+        try await store.close()
         if json {
             print(try jsonText(log))
             return

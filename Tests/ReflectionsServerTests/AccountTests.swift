@@ -26,12 +26,20 @@ import Testing
         try await LiveServer.with { server in
             try await TestHTTPClient.with(server) { client in
                 let session = try await client.member("bo.k")
-                let database = try String(
-                    decoding: Data(contentsOf: server.dataDirectory.appendingPathComponent("reflectd.sqlite")),
-                    as: UTF8.self)
-                let wal =
-                    (try? Data(contentsOf: server.dataDirectory.appendingPathComponent("reflectd.sqlite-wal")))
-                    .map { String(decoding: $0, as: UTF8.self) } ?? ""
+                // Every text of every table, on either engine…
+                let tables = ["members", "sessions", "clients", "change_log", "login_failures"]
+                var database = try await server.allText(of: tables)
+                var wal = ""
+                if case .sqlite = server.database {
+                    // …and for SQLite the raw file and its log too, free pages included.
+                    database += String(
+                        decoding: try Data(contentsOf: server.dataDirectory.appendingPathComponent("reflectd.sqlite")),
+                        as: UTF8.self)
+                    wal =
+                        (try? Data(contentsOf: server.dataDirectory.appendingPathComponent("reflectd.sqlite-wal")))
+                        .map { String(decoding: $0, as: UTF8.self) } ?? ""
+                }
+                #expect(database.contains("bo.k"))
                 #expect(!database.contains(session.token) && !wal.contains(session.token))
                 #expect(!database.contains("a long enough password") && !wal.contains("a long enough password"))
             }

@@ -178,9 +178,7 @@ import Testing
                 var world = try await makeWorld(client)
                 // Make a moderator through the store, as `reflectd user set-role` does.
                 let moderator = try await client.member("mod.erator")
-                let store = try ReflectionsServerTestStore.open(server)
-                _ = try await store.setRole(handle: "mod.erator", role: .moderator)
-                try store.close()
+                _ = try await server.store.setRole(handle: "mod.erator", role: .moderator)
                 var modDevice = MutationFactory()
                 let (_, ownerCursor) = try await client.pullAll(token: world.owner.token)
                 let hide = try await client.push(

@@ -2,9 +2,18 @@ import Foundation
 import ReflectionsServer
 import ReflectionsTestSupport
 
-/// Opens a live server's database beside it, as the `reflectd user …` commands do.
-enum ReflectionsServerTestStore {
-    static func open(_ server: LiveServer) throws -> SQLiteStore {
-        try SQLiteStore(path: server.dataDirectory.appendingPathComponent("reflectd.sqlite").path)
+extension LiveServer {
+    /// Every text value of the given tables, joined: what an attacker with a copy of the database would read.
+    func allText(of tables: [String]) async throws -> String {
+        guard let engine = store as? any SQLEngine else { throw TestDatabaseError("not an SQL store") }
+        return try await engine.read { tx in
+            var text = ""
+            for table in tables {
+                for row in try tx.fetchAll("SELECT * FROM \(table)", []) {
+                    text += row.texts.joined(separator: "\n") + "\n"
+                }
+            }
+            return text
+        }
     }
 }

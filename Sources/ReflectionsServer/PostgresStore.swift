@@ -1,0 +1,245 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import ReflectionsModel
+
+/// The store for more than one machine: PostgreSQL through postgres-nio, shared by any number of `reflectd`
+/// processes.
+///
+/// The storage rules are the same code as SQLite's (``SQLStorePush``, ``SQLStorePull``), run on a small
+/// thread pool of its own that blocks on each statement's future — never on an event loop. What makes several
+/// servers safe:
+/// - **Migrations** run in one transaction under an advisory lock: servers that start together wait for the
+///   first, then find the schema up to date.
+/// - **The change feed**: a push takes a transaction-scoped advisory lock before it hands out any sequence
+///   number, so sequence numbers commit in the order they are handed out. Without it, a pull could see
+///   sequence 11 committed while 10 is still in flight, move its cursor to 11 and never see 10.
+/// - **Pulls** read in one `REPEATABLE READ` snapshot, so the page and the head of the log agree.
+/// - **Idempotency, authorization and conflicts** live in the database (the ledger, the rows), not in a process.
+public final class PostgresStore: ServerStore, SQLEngine {
+    /// Advisory-lock keys (`pg_advisory_xact_lock(class, id)`): "Refl" and a number.
+    static let lockClass: Int32 = 0x5265_666C
+    static let changeFeedLock: Int32 = 1
+    static let migrationLock: Int32 = 2
+
+    let client: PostgresClient
+    let threads: NIOThreadPool
+    let logger: Logger
+    private let runTask: Task<Void, Never>
+
+    /// Connects (the pool opens connections lazily), runs the migrations and seeds the default prompts.
+    public init(url: PostgresURL, maximumConnections: Int = 16, logger: Logger = Logger(label: "reflectd.postgres"))
+        async throws
+    {
+        // One connection first, so that a wrong address or password fails at once with its reason (the pool
+        // would retry quietly until a statement times out).
+        do {
+            let probe = try await PostgresConnection.connect(
+                configuration: try url.connectionConfiguration(), id: 0, logger: logger)
+            try await probe.close()
+        } catch {
+            throw ServerError(
+                .serviceUnavailable, "database_unreachable", "Cannot connect to \(url): \(String(reflecting: error))")
+        }
+        // The pool's own chatter (such as "run() hasn't been called yet" while the run task starts) stays quiet;
+        // a failing connection still fails the statements that needed it.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(
+            configuration: url.clientConfiguration(maximumConnections: maximumConnections),
+            backgroundLogger: background)
+        self.client = client
+        self.logger = logger
+        threads = NIOThreadPool(numberOfThreads: maximumConnections)
+        threads.start()
+        runTask = Task { await client.run() }
+        do {
+            try await migrate()
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
+    /// Closes every connection and stops the threads; further calls fail.
+    public func close() async {
+        runTask.cancel()
+        _ = await runTask.value
+        try? await threads.shutdownGracefully()
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        try await transaction("BEGIN", body)
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
+    private func transaction<T: Sendable>(
+        _ begin: String, _ body: @escaping @Sendable (any SQLTransaction) throws -> T
+    ) async throws -> T {
+        let logger = logger
+        let threads = threads
+        return try await client.withConnection { connection in
+            try await threads.runIfActive {
+                let tx = PostgresTransaction(connection: connection, logger: logger)
+                try tx.simple(begin)
+                do {
+                    let result = try body(tx)
+                    try tx.simple("COMMIT")
+                    return result
+                } catch {
+                    try? tx.simple("ROLLBACK")
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Applies the migrations of `Schema/server/postgres/` that are missing, once, whoever else starts now.
+    private func migrate() async throws {
+        try await write { tx in
+            try tx.execute(
+                "SELECT pg_advisory_xact_lock(?::int4, ?::int4)", Int(Self.lockClass), Int(Self.migrationLock))
+            try tx.execute(
+                "CREATE TABLE IF NOT EXISTS reflect_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let applied = Set(try tx.fetchAll("SELECT name FROM reflect_migrations").map { $0.text("name") })
+            for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
+                guard let pg = tx as? PostgresTransaction else { preconditionFailure("not a PostgreSQL transaction") }
+                try pg.script(migration.sql)
+                try tx.execute(
+                    "INSERT INTO reflect_migrations (name, applied_at) VALUES (?, ?)", migration.name,
+                    WallClock.system.now())
+            }
+            try SQLStoreAccounts.seedPrompts(tx)
+        }
+    }
+}
+
+/// ``SQLTransaction`` on one leased PostgreSQL connection. Each call blocks its (thread-pool) thread until the
+/// server answers.
+struct PostgresTransaction: SQLTransaction {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        _ = try run(sql, arguments)
+    }
+
+    func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        try run(sql, arguments).rows.map { row in
+            var columns: [String: SQLValue] = [:]
+            columns.reserveCapacity(row.count)
+            for cell in row {
+                columns[cell.columnName] = try Self.value(cell)
+            }
+            return SQLRow(columns)
+        }
+    }
+
+    func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try simple("SAVEPOINT rule")
+        do {
+            let result = try body()
+            try simple("RELEASE SAVEPOINT rule")
+            return result
+        } catch {
+            try simple("ROLLBACK TO SAVEPOINT rule")
+            try simple("RELEASE SAVEPOINT rule")
+            throw error
+        }
+    }
+
+    func lockChangeFeed() throws {
+        try execute(
+            "SELECT pg_advisory_xact_lock(?::int4, ?::int4)", Int(PostgresStore.lockClass),
+            Int(PostgresStore.changeFeedLock))
+    }
+
+    /// Runs one statement without parameters.
+    func simple(_ sql: String) throws {
+        _ = try run(sql, [])
+    }
+
+    /// Runs a migration file: its statements one by one (the extended protocol takes one at a time).
+    func script(_ sql: String) throws {
+        for statement in Self.statements(sql) { try simple(statement) }
+    }
+
+    /// The statements of a script: split at `;` outside quotes, `--` comments dropped.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        var quote: Character?
+        var comment = false
+        var previous: Character = " "
+        for character in sql {
+            if comment {
+                if character == "\n" { comment = false }
+                continue
+            }
+            if let open = quote {
+                current.append(character)
+                if character == open { quote = nil }
+            } else if character == "-" && previous == "-" {
+                current.removeLast()
+                comment = true
+            } else if character == "'" || character == "\"" {
+                quote = character
+                current.append(character)
+            } else if character == ";" {
+                statements.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+            previous = comment ? " " : character
+        }
+        statements.append(current)
+        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
+
+    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+        var bindings = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument {
+            case .null: bindings.appendNull()
+            case .integer(let integer): bindings.append(integer)
+            case .text(let text): bindings.append(text)
+            case .bool(let bool): bindings.append(bool)
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: Self.numberedPlaceholders(sql), binds: bindings)
+        return try connection.query(query, logger: logger).wait()
+    }
+
+    /// `?` placeholders (the shared dialect) become `$1`, `$2`, … (outside quoted text).
+    static func numberedPlaceholders(_ sql: String) -> String {
+        var result = ""
+        result.reserveCapacity(sql.utf8.count + 16)
+        var number = 0
+        var quoted = false
+        for character in sql {
+            if character == "'" { quoted.toggle() }
+            if character == "?" && !quoted {
+                number += 1
+                result += "$\(number)"
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int8, .int4, .int2: return .integer(try cell.decode(Int64.self))
+        case .bool: return .bool(try cell.decode(Bool.self))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}

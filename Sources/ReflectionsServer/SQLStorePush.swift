@@ -1,0 +1,447 @@
+import Foundation
+import ReflectionsModel
+
+/// Why one mutation of a push was refused; it becomes a `rejected` result, never an HTTP error.
+struct Rejection: Error {
+    var code: String
+    var reason: String
+
+    init(_ code: String, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    init(_ error: ValidationError) {
+        self.init("validation.\(error.code.rawValue)", error.message)
+    }
+
+    static let notFound = Rejection("not_found", "The record does not exist, or you may not see it.")
+}
+
+/// The push rules, written once for both engines: each mutation is authorised, validated, merged with
+/// ``RecordMerge`` and logged, or rejected with a reason, inside the caller's transaction.
+enum SQLStorePush {
+    static func push(_ tx: any SQLTransaction, _ request: PushRequest, by member: Member, now: Int64) throws
+        -> PushResponse
+    {
+        try tx.lockChangeFeed()
+        try claimClient(tx, clientID: request.clientID, member: member, now: now)
+        var results: [MutationResult] = []
+        results.reserveCapacity(request.mutations.count)
+        for mutation in request.mutations {
+            results.append(try applyOnce(tx, mutation, clientID: request.clientID, member: member, now: now))
+        }
+        return PushResponse(results: results)
+    }
+
+    /// A client id belongs to the member who first pushed with it.
+    static func claimClient(_ tx: any SQLTransaction, clientID: UUID, member: Member, now: Int64) throws {
+        if let owner = try tx.fetchOne("SELECT member_id FROM clients WHERE id = ?", clientID) {
+            guard owner.text("member_id") == member.id.uuidString else {
+                throw ServerError(
+                    .forbidden, "client_not_yours",
+                    "This client id belongs to another member: each device needs its own (run 'reflect init' again).")
+            }
+        } else {
+            try tx.execute(
+                "INSERT INTO clients (id, member_id, first_seen_at) VALUES (?, ?, ?)", clientID, member.id, now)
+        }
+    }
+
+    /// Applies a mutation unless the ledger has it; either way, returns its result.
+    static func applyOnce(_ tx: any SQLTransaction, _ mutation: Mutation, clientID: UUID, member: Member, now: Int64)
+        throws
+        -> MutationResult
+    {
+        if let stored = try tx.fetchOne(
+            "SELECT result FROM applied_mutations WHERE client_id = ? AND mutation_id = ?", clientID, mutation.id)
+        {
+            var original = try JSONDecoder().decode(MutationResult.self, from: Data(stored.text("result").utf8))
+            original.originalOutcome = original.outcome
+            original.outcome = .duplicate
+            return original
+        }
+        var result: MutationResult
+        if mutation.clientID != clientID {
+            result = rejected(
+                mutation, Rejection("client_mismatch", "The mutation names another client id than the push."))
+        } else {
+            do {
+                result = try tx.savepoint { try apply(tx, mutation, member: member, now: now) }
+            } catch let rejection as Rejection {
+                result = rejected(mutation, rejection)
+            }
+        }
+        try tx.execute(
+            """
+            INSERT INTO applied_mutations (client_id, mutation_id, member_id, result, applied_at)
+            VALUES (?, ?, ?, ?, ?)
+            """,
+            clientID, mutation.id, member.id, String(decoding: try JSONEncoder().encode(result), as: UTF8.self), now)
+        return result
+    }
+
+    static func rejected(_ mutation: Mutation, _ rejection: Rejection) -> MutationResult {
+        MutationResult(mutationID: mutation.id, outcome: .rejected, code: rejection.code, reason: rejection.reason)
+    }
+
+    // MARK: Applying one mutation
+
+    static func apply(_ tx: any SQLTransaction, _ m: Mutation, member: Member, now: Int64) throws -> MutationResult {
+        let existing = try StoredRecord.load(tx, entity: m.target.entity, id: m.target.id)
+        if m.operation == .create {
+            if existing != nil { throw Rejection("already_exists", "A record with this id exists already.") }
+            return try create(tx, m, member: member, now: now)
+        }
+        guard let current = existing, try mayRead(tx, current, member: member) else { throw Rejection.notFound }
+        let isAuthor = current.authorID == member.id
+        let isModeration =
+            m.target.entity == .comment && member.role == .moderator && m.operation == .update
+            && m.changes == FieldChanges(hidden: m.changes.hidden) && m.changes.hidden != nil
+        guard isAuthor || isModeration else {
+            throw Rejection("forbidden", "Only the author may change this \(m.target.entity.rawValue).")
+        }
+        if m.changes.hidden != nil && !isModeration {
+            throw Rejection("forbidden", "Only a moderator may hide or show a comment.")
+        }
+        switch m.operation {
+        case .create: fatalError("handled above")
+        case .update, .delete:
+            guard let startVersion = m.baseVersion else {
+                throw Rejection("missing_base_version", "An \(m.operation.rawValue) needs the version it started from.")
+            }
+            let baseVersion = try effectiveBase(tx, current, from: startVersion, clientID: m.clientID)
+            guard let base = try version(tx, current.entity, current.id, baseVersion) else {
+                throw Rejection("unknown_base_version", "Version \(baseVersion) of this record does not exist.")
+            }
+            if base.deleted { throw Rejection("deleted", "This \(m.target.entity.rawValue) was deleted.") }
+            var incoming = base
+            if m.operation == .delete {
+                incoming.deleted = true
+            } else {
+                incoming = base.applying(try validated(m.changes, entity: m.target.entity))
+            }
+            let merge = RecordMerge.merge(
+                entity: current.entity, base: base, current: .init(current.fields, stamp: current.stamp),
+                incoming: .init(incoming, stamp: m.hlc))
+            if merge.outcome == .conflict, let kept = merge.keptRevision {
+                try keepRevision(
+                    tx, m, record: current, kind: merge.conflictKind ?? .text, fields: kept, base: base, now: now)
+            }
+            if merge.fields == current.fields && merge.outcome != .conflict {
+                return MutationResult(mutationID: m.id, outcome: merge.outcome, version: current.version)
+            }
+            let seq = try write(tx, current, fields: merge.fields, m, member: member, outcome: merge.outcome, now: now)
+            return MutationResult(mutationID: m.id, outcome: merge.outcome, version: current.version + 1, sequence: seq)
+        case .resolve:
+            return try resolve(tx, m, current: current, member: member, now: now)
+        }
+    }
+
+    static func create(_ tx: any SQLTransaction, _ m: Mutation, member: Member, now: Int64) throws -> MutationResult {
+        let changes = try validated(m.changes, entity: m.target.entity, creating: true)
+        let fields: RecordFields
+        var reflectionID: UUID?
+        switch m.target.entity {
+        case .reflection:
+            guard let title = changes.title, let body = changes.body else {
+                throw Rejection("missing_field", "A new reflection needs a title and a body.")
+            }
+            if changes.reflectionID != nil { throw Rejection("invalid_field", "A reflection answers no reflection.") }
+            fields = RecordFields(
+                title: title, body: body, visibility: changes.visibility ?? .private, promptID: changes.promptID)
+        case .comment:
+            guard let body = changes.body, let parentID = changes.reflectionID else {
+                throw Rejection("missing_field", "A new comment needs a body and the reflection it answers.")
+            }
+            if changes.title != nil || changes.visibility != nil || changes.promptID != nil {
+                throw Rejection("invalid_field", "A comment has only a body.")
+            }
+            guard let parent = try StoredRecord.load(tx, entity: .reflection, id: parentID),
+                try mayRead(tx, parent, member: member)
+            else { throw Rejection("not_found", "The reflection does not exist, or you may not see it.") }
+            guard parent.isShared else {
+                throw Rejection("not_community", "Comments are only possible on community reflections.")
+            }
+            reflectionID = parentID
+            fields = RecordFields(body: body, hidden: false)
+        }
+        let seq = try logChange(
+            tx, entity: m.target.entity, id: m.target.id, actor: member.id, owner: member.id, mutation: m,
+            operation: "create", outcome: .applied, now: now)
+        let shared: Int64? = (m.target.entity == .comment || fields.visibility == .community) ? seq : nil
+        switch m.target.entity {
+        case .reflection:
+            try tx.execute(
+                """
+                INSERT INTO reflections (id, author_id, prompt_id, title, body, visibility, created_at, updated_at,
+                    deleted, version, hlc_physical, hlc_counter, hlc_node, seq, first_shared_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, FALSE, 1, ?, ?, ?, ?, ?)
+                """,
+                m.target.id, member.id, fields.promptID, fields.title, fields.body, fields.visibility?.rawValue, now,
+                now, m.hlc.physical, Int64(m.hlc.counter), m.hlc.node, seq, shared)
+        case .comment:
+            try tx.execute(
+                """
+                INSERT INTO comments (id, reflection_id, author_id, body, created_at, updated_at, deleted, hidden,
+                    version, hlc_physical, hlc_counter, hlc_node, seq, first_shared_seq)
+                VALUES (?, ?, ?, ?, ?, ?, FALSE, FALSE, 1, ?, ?, ?, ?, ?)
+                """,
+                m.target.id, reflectionID, member.id, fields.body, now, now, m.hlc.physical, Int64(m.hlc.counter),
+                m.hlc.node, seq, shared)
+        }
+        try saveVersion(tx, m.target.entity, m.target.id, 1, fields, producer: m.clientID, fastForward: true)
+        return MutationResult(mutationID: m.id, outcome: .applied, version: 1, sequence: seq)
+    }
+
+    static func resolve(_ tx: any SQLTransaction, _ m: Mutation, current: StoredRecord, member: Member, now: Int64)
+        throws
+        -> MutationResult
+    {
+        guard current.authorID == member.id else {
+            throw Rejection("forbidden", "Only the author may resolve conflicts.")
+        }
+        guard let resolution = m.resolution, !resolution.revisionIDs.isEmpty else {
+            throw Rejection("missing_resolution", "A resolve names the conflict revisions it settles.")
+        }
+        let revisions = try openRevisions(tx, recordID: current.id)
+        let settled = resolution.revisionIDs.filter { id in revisions.contains { $0.id == id } }
+        var target = current.fields
+        switch resolution.choice {
+        case .keepCurrent:
+            break
+        case .takeRevision:
+            guard let takenID = resolution.takenRevisionID,
+                let taken = try revision(tx, id: takenID), taken.recordID == current.id
+            else { throw Rejection("unknown_revision", "The revision to take does not exist for this record.") }
+            target = taken.fields
+        case .merged:
+            target = current.fields.applying(try validated(m.changes, entity: current.entity))
+            target.deleted = false
+        }
+        if settled.isEmpty && target == current.fields {
+            // Already resolved elsewhere, and nothing to change.
+            return MutationResult(mutationID: m.id, outcome: .applied, version: current.version)
+        }
+        if !settled.isEmpty {
+            try tx.execute(
+                "UPDATE conflict_revisions SET resolved_at = ? WHERE id IN (\(settled.map { _ in "?" }.joined(separator: ",")))",
+                [now.sqlValue] + settled.map(\.sqlValue))
+        }
+        let seq = try write(tx, current, fields: target, m, member: member, outcome: .applied, now: now)
+        return MutationResult(mutationID: m.id, outcome: .applied, version: current.version + 1, sequence: seq)
+    }
+
+    // MARK: Reading rules
+
+    /// Whether `member` may see the record at all (the author always; others only shared records).
+    static func mayRead(_ tx: any SQLTransaction, _ record: StoredRecord, member: Member) throws -> Bool {
+        if record.authorID == member.id { return true }
+        switch record.entity {
+        case .reflection:
+            return record.isShared
+        case .comment:
+            guard let parentID = record.reflectionID,
+                let parent = try StoredRecord.load(tx, entity: .reflection, id: parentID)
+            else { return false }
+            if !(parent.isShared || parent.authorID == member.id) { return false }
+            return record.fields.hidden != true || member.role == .moderator
+        }
+    }
+
+    /// The changes with every text validated and normalised, or a rejection that says what to fix.
+    static func validated(_ changes: FieldChanges, entity: EntityKind, creating: Bool = false) throws -> FieldChanges {
+        var result = changes
+        do {
+            switch entity {
+            case .reflection:
+                if let title = changes.title { result.title = try Validation.title(title) }
+                if let body = changes.body { result.body = try Validation.reflectionBody(body) }
+                if changes.hidden != nil { throw Rejection("invalid_field", "Reflections cannot be hidden.") }
+                if !creating && changes.reflectionID != nil {
+                    throw Rejection("invalid_field", "A reflection answers no reflection.")
+                }
+                if let prompt = changes.promptID, !(Prompt.defaults.contains { $0.id == prompt }) {
+                    throw Rejection("unknown_prompt", "There is no prompt \(prompt); 'reflect prompts' lists them.")
+                }
+            case .comment:
+                if let body = changes.body { result.body = try Validation.commentBody(body) }
+                if changes.title != nil || changes.visibility != nil || changes.promptID != nil {
+                    throw Rejection("invalid_field", "A comment has only a body.")
+                }
+                if !creating && changes.reflectionID != nil {
+                    throw Rejection("invalid_field", "A comment cannot move to another reflection.")
+                }
+            }
+        } catch let error as ValidationError {
+            throw Rejection(error)
+        }
+        return result
+    }
+
+    // MARK: Writing
+
+    /// Stores new fields as the next version, logs the change and returns its sequence number.
+    static func write(
+        _ tx: any SQLTransaction, _ record: StoredRecord, fields: RecordFields, _ m: Mutation, member: Member,
+        outcome: MutationOutcome, now: Int64
+    ) throws -> Int64 {
+        let version = record.version + 1
+        let stamp = max(record.stamp, m.hlc)
+        let seq = try logChange(
+            tx, entity: record.entity, id: record.id, actor: member.id, owner: record.authorID, mutation: m,
+            operation: m.operation.rawValue, outcome: outcome, now: now)
+        switch record.entity {
+        case .reflection:
+            let sharedNow = fields.visibility == .community && !fields.deleted
+            try tx.execute(
+                """
+                UPDATE reflections SET title = ?, body = ?, visibility = ?, prompt_id = ?, deleted = ?,
+                    updated_at = ?, version = ?, hlc_physical = ?, hlc_counter = ?, hlc_node = ?, seq = ?,
+                    first_shared_seq = COALESCE(first_shared_seq, ?)
+                WHERE id = ?
+                """,
+                fields.title, fields.body, fields.visibility?.rawValue, fields.promptID, fields.deleted, now, version,
+                stamp.physical, Int64(stamp.counter), stamp.node, seq, sharedNow ? seq : nil, record.id)
+            if record.isShared != sharedNow {
+                try cascade(tx, reflectionID: record.id, actor: member.id, mutation: m, now: now)
+            }
+        case .comment:
+            try tx.execute(
+                """
+                UPDATE comments SET body = ?, deleted = ?, hidden = ?, updated_at = ?, version = ?,
+                    hlc_physical = ?, hlc_counter = ?, hlc_node = ?, seq = ?
+                WHERE id = ?
+                """,
+                fields.body, fields.deleted, fields.hidden ?? false, now, version, stamp.physical,
+                Int64(stamp.counter), stamp.node, seq, record.id)
+        }
+        try saveVersion(
+            tx, record.entity, record.id, version, fields, producer: m.clientID, fastForward: outcome == .applied)
+        return seq
+    }
+
+    /// A reflection became shared or stopped being shared: each of its comments gets a new sequence number, so
+    /// that pulls bring them (or their removal).
+    static func cascade(_ tx: any SQLTransaction, reflectionID: UUID, actor: UUID, mutation: Mutation, now: Int64)
+        throws
+    {
+        let comments = try tx.fetchAll(
+            "SELECT id, author_id FROM comments WHERE reflection_id = ? ORDER BY id", reflectionID)
+        for row in comments {
+            let id = row.uuid("id")
+            let seq = try logChange(
+                tx, entity: .comment, id: id, actor: actor, owner: row.uuid("author_id"), mutation: mutation,
+                operation: "cascade", outcome: .applied, now: now)
+            try tx.execute("UPDATE comments SET seq = ? WHERE id = ?", seq, id)
+        }
+    }
+
+    static func logChange(
+        _ tx: any SQLTransaction, entity: EntityKind, id: UUID, actor: UUID, owner: UUID, mutation: Mutation?,
+        operation: String,
+        outcome: MutationOutcome, now: Int64
+    ) throws -> Int64 {
+        let row = try tx.fetchOne(
+            """
+            INSERT INTO change_log (entity, record_id, member_id, owner_id, client_id, mutation_id, operation,
+                outcome, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            RETURNING seq
+            """,
+            entity.rawValue, id, actor, owner, mutation?.clientID, mutation?.id, operation, outcome.rawValue, now)
+        guard let row else { preconditionFailure("INSERT … RETURNING returned no row") }
+        return row.integer("seq")
+    }
+
+    static func saveVersion(
+        _ tx: any SQLTransaction, _ entity: EntityKind, _ id: UUID, _ version: Int64, _ fields: RecordFields,
+        producer: UUID,
+        fastForward: Bool
+    ) throws {
+        try tx.execute(
+            """
+            INSERT INTO record_versions (entity, record_id, version, fields, producer_client_id, fast_forward)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            entity.rawValue, id, version, String(decoding: try JSONEncoder().encode(fields), as: UTF8.self), producer,
+            fastForward)
+    }
+
+    /// The version an edit really started from: its `baseVersion`, moved forward over the versions that the
+    /// same client's own mutations made as sent since then. A device's second edit, made on top of its first
+    /// before either was pushed, then never conflicts with that first edit.
+    static func effectiveBase(_ tx: any SQLTransaction, _ record: StoredRecord, from start: Int64, clientID: UUID)
+        throws -> Int64
+    {
+        guard start < record.version else { return start }
+        let rows = try tx.fetchAll(
+            """
+            SELECT version, producer_client_id, fast_forward FROM record_versions
+            WHERE entity = ? AND record_id = ? AND version > ? ORDER BY version
+            """, record.entity.rawValue, record.id, start)
+        var base = start
+        for row in rows {
+            guard row.integer("version") == base + 1, row.optionalText("producer_client_id") == clientID.uuidString,
+                row.bool("fast_forward")
+            else { break }
+            base += 1
+        }
+        return base
+    }
+
+    static func version(_ tx: any SQLTransaction, _ entity: EntityKind, _ id: UUID, _ version: Int64) throws
+        -> RecordFields?
+    {
+        guard
+            let row = try tx.fetchOne(
+                "SELECT fields FROM record_versions WHERE entity = ? AND record_id = ? AND version = ?",
+                entity.rawValue, id, version)
+        else { return nil }
+        return try JSONDecoder().decode(RecordFields.self, from: Data(row.text("fields").utf8))
+    }
+
+    // MARK: Conflict revisions
+
+    static func keepRevision(
+        _ tx: any SQLTransaction, _ m: Mutation, record: StoredRecord, kind: ConflictRevision.Kind,
+        fields: RecordFields,
+        base: RecordFields, now: Int64
+    ) throws {
+        let encoder = JSONEncoder()
+        try tx.execute(
+            """
+            INSERT INTO conflict_revisions (id, entity, record_id, author_id, kind, fields, base, base_version,
+                client_id, hlc, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO NOTHING
+            """,
+            m.id, record.entity.rawValue, record.id, record.authorID, kind.rawValue,
+            String(decoding: try encoder.encode(fields), as: UTF8.self),
+            String(decoding: try encoder.encode(base), as: UTF8.self), m.baseVersion, m.clientID,
+            String(decoding: try encoder.encode(m.hlc), as: UTF8.self), now)
+    }
+
+    static func openRevisions(_ tx: any SQLTransaction, recordID: UUID) throws -> [ConflictRevision] {
+        try tx.fetchAll(
+            "SELECT * FROM conflict_revisions WHERE record_id = ? AND resolved_at IS NULL ORDER BY created_at, id",
+            recordID
+        ).map(revision(_:))
+    }
+
+    static func revision(_ tx: any SQLTransaction, id: UUID) throws -> ConflictRevision? {
+        try tx.fetchOne("SELECT * FROM conflict_revisions WHERE id = ?", id).map(revision(_:))
+    }
+
+    static func revision(_ row: SQLRow) throws -> ConflictRevision {
+        let decoder = JSONDecoder()
+        return ConflictRevision(
+            id: row.uuid("id"), entity: EntityKind(rawValue: row.text("entity")) ?? .reflection,
+            recordID: row.uuid("record_id"), kind: ConflictRevision.Kind(rawValue: row.text("kind")) ?? .text,
+            fields: try decoder.decode(RecordFields.self, from: Data(row.text("fields").utf8)),
+            base: try row.optionalText("base").map { try decoder.decode(RecordFields.self, from: Data($0.utf8)) },
+            baseVersion: row.optionalInteger("base_version"), clientID: row.uuid("client_id"),
+            hlc: try decoder.decode(HLCTimestamp.self, from: Data(row.text("hlc").utf8)),
+            createdAt: row.integer("created_at"))
+    }
+}

@@ -24,7 +24,8 @@ root="$(mktemp -d /tmp/reflect-pg.XXXXXX)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 as_owner=()
 if [ "$(id -u)" = 0 ]; then
-    # PostgreSQL refuses to run as root: run the cluster as the 'postgres' user that Debian's package creates.
+    # PostgreSQL refuses to run as root: run the cluster as the 'postgres' user (Debian's package creates it).
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
     chown postgres "$root"
     as_owner=(runuser -u postgres --)
 fi

@@ -171,6 +171,11 @@ extension ClientStore {
         }
     }
 
+    /// How many local changes wait to be pushed.
+    public func pendingCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
+    }
+
     /// What `reflect status` shows.
     public func status() throws -> StoreStatus {
         try pool.read { db in

@@ -201,11 +201,7 @@ extension ClientStore {
         {
             switch (previous.operation, mutation.operation) {
             case (.create, .update), (.update, .update):
-                let c = mutation.changes
-                if let title = c.title { previous.changes.title = title }
-                if let body = c.body { previous.changes.body = body }
-                if let visibility = c.visibility { previous.changes.visibility = visibility }
-                if let prompt = c.promptID { previous.changes.promptID = prompt }
+                previous.changes = previous.changes.overlaid(with: mutation.changes)
                 previous.hlc = mutation.hlc
                 try db.execute(
                     sql: "UPDATE outbox SET mutation = ? WHERE seq = ?",

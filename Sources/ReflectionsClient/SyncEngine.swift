@@ -102,7 +102,7 @@ public struct SyncEngine: Sendable {
     func push(
         clientID: UUID, token: String, run: Int64, counts: inout SyncCounts, progress: @Sendable (SyncProgress) -> Void
     ) async throws {
-        let total = try store.status().pendingMutations
+        let total = try store.pendingCount()
         var sent = 0
         while true {
             let batch = try store.nextBatch(maxCount: batchSize, maxBytes: Limits.pushMaxBytes - 64 * 1024)

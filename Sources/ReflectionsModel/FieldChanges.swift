@@ -23,6 +23,14 @@ public struct FieldChanges: Codable, Hashable, Sendable {
         self.hidden = hidden
     }
 
+    /// These changes with every field that `later` sets taking `later`'s value: two unsent edits folded into one.
+    public func overlaid(with later: FieldChanges) -> FieldChanges {
+        FieldChanges(
+            title: later.title ?? title, body: later.body ?? body, visibility: later.visibility ?? visibility,
+            promptID: later.promptID ?? promptID, reflectionID: later.reflectionID ?? reflectionID,
+            hidden: later.hidden ?? hidden)
+    }
+
     /// Whether no field is set.
     public var isEmpty: Bool {
         title == nil && body == nil && visibility == nil && promptID == nil && reflectionID == nil && hidden == nil

@@ -24,9 +24,11 @@ struct ReflectBench: AsyncParsableCommand {
     @Option(name: .customLong("server-pid"), help: "The server's process id, to read its peak memory.")
     var serverPID: Int32?
     @Option(name: .customLong("no-op-runs"), help: "How many no-op syncs to time.") var noOpRuns = 200
+    @Option(help: "The server's storage engine, recorded with the figures (sqlite or postgres).") var engine =
+        "sqlite"
 
     func run() async throws {
-        var report = Report(n: n)
+        var report = Report(n: n, engine: engine)
         let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: server, pin: pin)
         let trust = ServerTrust.pinned(fingerprint: pin, certificatePEM: pem)
         let workload = Workload(n: n, seed: seed, members: members)
@@ -295,6 +297,7 @@ extension Stats {
 /// The figures of one run: a table and one JSON line per step.
 struct Report {
     var n: Int
+    var engine: String
     var steps: [(String, [String: Double])] = []
     var notes: [String] = []
 
@@ -302,7 +305,7 @@ struct Report {
 
     func print() {
         Swift.print("")
-        Swift.print("| step (N=\(n)) | figures |")
+        Swift.print("| step (N=\(n), \(engine)) | figures |")
         Swift.print("| --- | --- |")
         for (step, figures) in steps {
             let text = figures.sorted { $0.key < $1.key }.map { "\($0.key) \(format($0.value))" }.joined(
@@ -311,7 +314,7 @@ struct Report {
         }
         for note in notes { Swift.print("note: \(note)") }
         for (step, figures) in steps {
-            var object: [String: Any] = ["step": step, "n": n]
+            var object: [String: Any] = ["step": step, "n": n, "engine": engine]
             for (key, value) in figures { object[key] = (value * 1000).rounded() / 1000 }
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
                 Swift.print(String(decoding: data, as: UTF8.self))

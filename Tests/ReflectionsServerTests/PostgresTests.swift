@@ -51,18 +51,29 @@ struct PostgresTests {
         #expect(migrations == ["0001_initial", "0002_login_failures"])
         let prompts = try await stores[1].prompts()
         #expect(prompts.map(\.id) == [1, 2, 3, 4, 5, 6])
-        // The same tables as the SQLite schema, so that one set of queries serves both.
-        let tables = try await stores[2].read { tx in
-            try tx.fetchAll(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
-                []
-            ).map { $0.text("table_name") }
+        // The same tables and columns as the SQLite schema, so that one set of queries serves both.
+        let pgColumns = try await stores[2].read { tx in
+            Set(
+                try tx.fetchAll(
+                    """
+                    SELECT table_name || '.' || column_name AS name FROM information_schema.columns
+                    WHERE table_schema = 'public' AND table_name <> 'reflect_migrations'
+                    """, []
+                ).map { $0.text("name") })
         }
-        #expect(
-            tables == [
-                "applied_mutations", "change_log", "clients", "comments", "conflict_revisions", "login_failures",
-                "members", "prompts", "record_versions", "reflect_migrations", "reflections", "sessions",
-            ])
+        let sqlite = try SQLiteStore(path: TemporaryDirectory.make(prefix: "parity").appendingPathComponent("db").path)
+        let sqliteColumns = try await sqlite.read { tx in
+            Set(
+                try tx.fetchAll(
+                    """
+                    SELECT m.name || '.' || p.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+                    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE 'grdb_%'
+                    """, []
+                ).map { $0.text("name") })
+        }
+        try sqlite.close()
+        #expect(pgColumns == sqliteColumns)
+        #expect(pgColumns.contains("change_log.seq") && pgColumns.contains("login_failures.locked_until"))
         for store in stores { await store.close() }
         // A restart finds everything in place and applies nothing again.
         let again = try await PostgresStore(url: url, maximumConnections: 1, logger: logger)

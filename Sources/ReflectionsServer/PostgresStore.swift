@@ -89,9 +89,11 @@ public final class PostgresStore: ServerStore, SQLEngine {
                 try tx.simple(begin)
                 do {
                     let result = try body(tx)
+                    try tx.drain()
                     try tx.simple("COMMIT")
                     return result
                 } catch {
+                    try? tx.drain()
                     try? tx.simple("ROLLBACK")
                     throw error
                 }
@@ -119,18 +121,34 @@ public final class PostgresStore: ServerStore, SQLEngine {
     }
 }
 
-/// ``SQLTransaction`` on one leased PostgreSQL connection. Each call blocks its (thread-pool) thread until the
-/// server answers.
-struct PostgresTransaction: SQLTransaction {
+/// ``SQLTransaction`` on one leased PostgreSQL connection, used by one thread-pool thread at a time.
+///
+/// Statements whose result the rules do not read (``execute(_:_:)``: inserts, updates, savepoints) are sent
+/// without waiting; the connection runs them in order, and the next statement whose rows are needed — or the
+/// commit — first waits for all of them and throws the first error among them. A push therefore waits for the
+/// server about three times per created record instead of eight, and an error is never lost: PostgreSQL aborts
+/// the transaction at the first failed statement, and the commit is only sent once every earlier statement has
+/// succeeded.
+final class PostgresTransaction: SQLTransaction {
     let connection: PostgresConnection
     let logger: Logger
+    /// Sent, not yet waited for, in the order they were sent.
+    private var inFlight: [EventLoopFuture<PostgresQueryResult>] = []
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
-        _ = try run(sql, arguments)
+        inFlight.append(send(sql, arguments))
+        if inFlight.count >= 256 { try drain() }
     }
 
     func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        try run(sql, arguments).rows.map { row in
+        let result = send(sql, arguments)
+        try drain()
+        return try result.wait().rows.map { row in
             var columns: [String: SQLValue] = [:]
             columns.reserveCapacity(row.count)
             for cell in row {
@@ -140,15 +158,32 @@ struct PostgresTransaction: SQLTransaction {
         }
     }
 
+    /// Waits for every statement sent so far; throws the first one's error, if any failed.
+    func drain() throws {
+        let pending = inFlight
+        inFlight = []
+        var firstError: (any Error)?
+        for future in pending {
+            do {
+                _ = try future.wait()
+            } catch {
+                if firstError == nil { firstError = error }
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
     func savepoint<T>(_ body: () throws -> T) throws -> T {
-        try simple("SAVEPOINT rule")
+        try execute("SAVEPOINT rule", [])
         do {
             let result = try body()
-            try simple("RELEASE SAVEPOINT rule")
+            try execute("RELEASE SAVEPOINT rule", [])
             return result
         } catch {
-            try simple("ROLLBACK TO SAVEPOINT rule")
-            try simple("RELEASE SAVEPOINT rule")
+            // A failed statement (the transaction is aborted) outranks the rule's own error.
+            try drain()
+            try execute("ROLLBACK TO SAVEPOINT rule", [])
+            try execute("RELEASE SAVEPOINT rule", [])
             throw error
         }
     }
@@ -159,9 +194,9 @@ struct PostgresTransaction: SQLTransaction {
             Int(PostgresStore.changeFeedLock))
     }
 
-    /// Runs one statement without parameters.
+    /// Runs one statement without parameters and waits for it (and everything sent before it).
     func simple(_ sql: String) throws {
-        _ = try run(sql, [])
+        _ = try fetchAll(sql, [])
     }
 
     /// Runs a migration file: its statements one by one (the extended protocol takes one at a time).
@@ -202,7 +237,7 @@ struct PostgresTransaction: SQLTransaction {
         return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
     }
 
-    private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
+    private func send(_ sql: String, _ arguments: [SQLValue]) -> EventLoopFuture<PostgresQueryResult> {
         var bindings = PostgresBindings(capacity: arguments.count)
         for argument in arguments {
             switch argument {
@@ -213,7 +248,7 @@ struct PostgresTransaction: SQLTransaction {
             }
         }
         let query = PostgresQuery(unsafeSQL: Self.numberedPlaceholders(sql), binds: bindings)
-        return try connection.query(query, logger: logger).wait()
+        return connection.query(query, logger: logger)
     }
 
     /// `?` placeholders (the shared dialect) become `$1`, `$2`, … (outside quoted text).

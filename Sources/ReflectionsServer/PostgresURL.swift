@@ -16,8 +16,8 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
     public var database: String
     public var sslMode: String
 
-    /// Whether `text` names a PostgreSQL database (rather than an SQLite file).
-    public static func isPostgres(_ text: String) -> Bool {
+    /// Whether `text` has the scheme of a PostgreSQL address.
+    static func isPostgres(_ text: String) -> Bool {
         text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
     }
 
@@ -27,7 +27,8 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         else {
             throw ServerError(
                 .badRequest, "bad_database_url",
-                "Expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require].")
+                "Expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]; leave the "
+                    + "database out to keep the data in SQLite in the data folder.")
         }
         self.host = host
         port = components.port ?? 5432

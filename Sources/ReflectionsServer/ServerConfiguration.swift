@@ -40,11 +40,6 @@ public struct ServerConfiguration: Sendable {
     /// Opens the configured store: PostgreSQL for a `postgres://` ``database``, otherwise the SQLite file.
     public func openStore(logger: Logger = Logger(label: "reflectd")) async throws -> any ServerStore {
         if let database {
-            guard PostgresURL.isPostgres(database) else {
-                throw ServerError(
-                    .badRequest, "bad_database_url",
-                    "--database takes a postgres:// address; leave it out to use SQLite in the data folder.")
-            }
             return try await PostgresStore(url: try PostgresURL(database), logger: logger)
         }
         return try SQLiteStore(path: databasePath)

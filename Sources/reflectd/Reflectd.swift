@@ -40,16 +40,11 @@ struct DataOptions: ParsableArguments {
     var url: URL { URL(fileURLWithPath: data) }
 
     func validate() throws {
-        if let database, !PostgresURL.isPostgres(database) {
-            throw ArgumentParser.ValidationError(
-                "--database takes a postgres:// address; leave it out to use SQLite in the data folder.")
-        }
-        if let database {
-            do {
-                _ = try PostgresURL(database)
-            } catch let error as ServerError {
-                throw ArgumentParser.ValidationError(error.message)
-            }
+        guard let database else { return }
+        do {
+            _ = try PostgresURL(database)
+        } catch let error as ServerError {
+            throw ArgumentParser.ValidationError("--database: \(error.message)")
         }
     }
 

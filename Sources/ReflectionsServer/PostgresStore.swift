@@ -104,13 +104,12 @@ public final class PostgresStore: ServerStore, SQLEngine {
     /// Applies the migrations of `Schema/server/postgres/` that are missing, once, whoever else starts now.
     private func migrate() async throws {
         try await write { tx in
-            try tx.execute(
-                "SELECT pg_advisory_xact_lock(?::int4, ?::int4)", Int(Self.lockClass), Int(Self.migrationLock))
+            guard let pg = tx as? PostgresTransaction else { preconditionFailure("not a PostgreSQL transaction") }
+            try pg.advisoryLock(Self.migrationLock)
             try tx.execute(
                 "CREATE TABLE IF NOT EXISTS reflect_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
             let applied = Set(try tx.fetchAll("SELECT name FROM reflect_migrations").map { $0.text("name") })
             for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
-                guard let pg = tx as? PostgresTransaction else { preconditionFailure("not a PostgreSQL transaction") }
                 try pg.script(migration.sql)
                 try tx.execute(
                     "INSERT INTO reflect_migrations (name, applied_at) VALUES (?, ?)", migration.name,
@@ -189,9 +188,12 @@ final class PostgresTransaction: SQLTransaction {
     }
 
     func lockChangeFeed() throws {
-        try execute(
-            "SELECT pg_advisory_xact_lock(?::int4, ?::int4)", Int(PostgresStore.lockClass),
-            Int(PostgresStore.changeFeedLock))
+        try advisoryLock(PostgresStore.changeFeedLock)
+    }
+
+    /// Takes one of the store's transaction-scoped advisory locks (released at commit or rollback).
+    func advisoryLock(_ id: Int32) throws {
+        try execute("SELECT pg_advisory_xact_lock(?::int4, ?::int4)", Int(PostgresStore.lockClass), Int(id))
     }
 
     /// Runs one statement without parameters and waits for it (and everything sent before it).

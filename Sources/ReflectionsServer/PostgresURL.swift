@@ -63,8 +63,9 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         "postgres://\(username)@\(host):\(port)/\(database)?sslmode=\(sslMode)"
     }
 
-    /// The configuration of one connection (the start-up check opens one before the pool).
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    /// The configuration of one connection (the start-up check opens one before the pool; tests use one to
+    /// create databases).
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         switch sslMode {
         case "disable": tls = .disable

@@ -50,10 +50,7 @@ public enum TestDatabase: Sendable {
         var logger = Logger(label: "reflect-test-admin")
         logger.logLevel = .warning
         let connection = try await PostgresConnection.connect(
-            configuration: PostgresConnection.Configuration(
-                host: cluster.host, port: cluster.port, username: cluster.username, password: cluster.password,
-                database: cluster.database, tls: .disable),
-            id: 1, logger: logger)
+            configuration: try cluster.connectionConfiguration(), id: 1, logger: logger)
         do {
             _ = try await connection.simpleQuery("CREATE DATABASE \(name)").get()
         } catch {

@@ -30,7 +30,9 @@ for side, (out, name) in TARGETS.items():
     text += "    /// Every migration, in order: (name, SQL).\n    static let migrations: [(name: String, sql: String)] = [\n"
     for f in files:
         number = re.match(r"(\d+)", f.name).group(1)
-        text += f"        (\"{f.stem}\", v{number}),\n"
+        # swift-format wants no trailing comma after a lone element.
+        comma = "," if len(files) > 1 else ""
+        text += f"        (\"{f.stem}\", v{number}){comma}\n"
     text += "    ]\n}\n"
     (ROOT / out).write_text(text)
     print(f"wrote {out} ({len(files)} migration(s))")

@@ -120,8 +120,16 @@ extension ClientStore {
                 db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending'",
                 arguments: [change.id.uuidString]) ?? 0
         let local = try LocalRow.load(db, change.entity, change.id)
+        // A tombstone of another member's record names only its entity and id (``Access``): like a removal, it
+        // means "forget it".
+        let carriesRecord =
+            switch change.entity {
+            case .reflection: change.reflection != nil
+            case .comment: change.comment != nil
+            }
         switch change.kind {
-        case .removal:
+        case .removal,
+            .tombstone where !carriesRecord:
             if pending == 0 { try LocalRow.delete(db, change.entity, change.id) }
             if change.entity == .reflection {
                 try db.execute(
@@ -133,7 +141,8 @@ extension ClientStore {
             try db.execute(sql: "DELETE FROM revisions WHERE record_id = ?", arguments: [change.id.uuidString])
             try logEvent(
                 db, run: run, direction: "pull", mutation: nil, entity: change.entity, recordID: change.id,
-                outcome: "removal", detail: "no longer visible to you")
+                outcome: change.kind.rawValue,
+                detail: change.kind == .tombstone ? "deleted by its author" : "no longer visible to you")
         case .tombstone, .upsert:
             var incoming: LocalRow
             switch change.entity {
@@ -162,7 +171,9 @@ extension ClientStore {
                 detail += ", rebased \(pending) pending change(s)"
             }
             try incoming.save(db)
-            if let revisions = change.revisions {
+            if let received = change.revisions {
+                // Only revisions of this very record (same entity and id) are kept, whatever a server sends.
+                let revisions = received.filter { $0.entity == change.entity && $0.recordID == change.id }
                 try db.execute(sql: "DELETE FROM revisions WHERE record_id = ?", arguments: [change.id.uuidString])
                 for revision in revisions {
                     try db.execute(

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReflectionsFiles
 import ReflectionsModel
 
 /// The client's local store: one SQLite file per client home, fully usable offline.
@@ -11,7 +12,7 @@ public final class ClientStore: Sendable {
     let pool: DatabasePool
     let clock: WallClock
 
-    /// Opens (or creates) the store at `path` and runs its migrations.
+    /// Opens (or creates) the store at `path` (mode 0600) and runs its migrations.
     ///
     /// `durable: false` (simulations only) turns fsync off; the CLI never does.
     public init(path: String, clock: WallClock = .system, durable: Bool = true) throws {
@@ -19,6 +20,13 @@ public final class ClientStore: Sendable {
         configuration.busyMode = .timeout(15)
         configuration.prepareDatabase { db in
             try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
+        }
+        // 0600 before SQLite opens it (it holds a bearer token and private text), so that its -wal and -shm files
+        // are made 0600 as well.
+        do {
+            try PrivateFiles.prepareFile(path)
+        } catch {
+            throw ClientError(.invalidInput, error.message)
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         self.clock = clock
@@ -29,10 +37,14 @@ public final class ClientStore: Sendable {
         try migrator.migrate(pool)
     }
 
-    /// The store of a client home folder (created with mode 0700 if needed).
+    /// The store of a client home folder (created with mode 0700 if needed; one that other users can write to is
+    /// refused).
     public static func open(home: URL, clock: WallClock = .system, durable: Bool = true) throws -> ClientStore {
-        try FileManager.default.createDirectory(
-            at: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            try PrivateFiles.prepareFolder(home)
+        } catch {
+            throw ClientError(.invalidInput, error.message)
+        }
         return try ClientStore(path: home.appendingPathComponent("reflect.sqlite").path, clock: clock, durable: durable)
     }
 

@@ -4,6 +4,9 @@
 public enum Limits {
     /// A title holds 1 to 200 characters (grapheme clusters, after NFC normalisation).
     public static let titleMaxCharacters = 200
+    /// A title holds at most 1 KiB of UTF-8 as well: characters can be made of many scalars (one letter with
+    /// thousands of combining marks is one character), so the character limit alone bounds nothing.
+    public static let titleMaxBytes = 1024
     /// A reflection's body holds at most 64 KiB of UTF-8.
     public static let reflectionBodyMaxBytes = 64 * 1024
     /// A comment holds at least one visible character and at most 8 KiB of UTF-8.
@@ -14,10 +17,15 @@ public enum Limits {
     public static let handleMaxCharacters = 32
     /// A display name holds 1 to 100 characters.
     public static let displayNameMaxCharacters = 100
+    /// A display name holds at most 512 bytes of UTF-8 (see ``titleMaxBytes``).
+    public static let displayNameMaxBytes = 512
     /// A password holds at least 10 characters.
     public static let passwordMinCharacters = 10
     /// A password holds at most 1,024 bytes (scrypt hashes it whole; this bounds the work).
     public static let passwordMaxBytes = 1024
+    /// A record holds at most 20 open conflict revisions; a further conflicting edit is rejected
+    /// (`too_many_conflicts`) and kept on its device until the author resolves the others.
+    public static let openConflictRevisionsMax = 20
     /// One push carries at most 500 mutations.
     public static let pushMaxMutations = 500
     /// One push body is at most 4 MiB.

@@ -102,7 +102,12 @@ public enum RecordMerge {
 
     /// Whether merged fields still respect the size limits of ``Limits``.
     public static func withinLimits(_ fields: RecordFields, entity: EntityKind) -> Bool {
-        if let title = fields.title, title.count > Limits.titleMaxCharacters || title.contains("\n") { return false }
+        if let title = fields.title,
+            title.utf8.count > Limits.titleMaxBytes || title.count > Limits.titleMaxCharacters
+                || title.contains("\n")
+        {
+            return false
+        }
         let maxBody = entity == .reflection ? Limits.reflectionBodyMaxBytes : Limits.commentBodyMaxBytes
         return fields.body.utf8.count <= maxBody
     }

@@ -32,7 +32,7 @@ public enum Validation {
         text.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
     }
 
-    /// A reflection's title: trimmed, 1–200 characters, one line.
+    /// A reflection's title: trimmed, 1–200 characters and at most 1 KiB of UTF-8, one line.
     public static func title(_ raw: String) throws(ValidationError) -> String {
         let text = normalise(raw).trimmingCharacters(in: .whitespaces)
         try checkControls(text, field: "title")
@@ -43,6 +43,12 @@ public enum Validation {
         if text.isEmpty {
             throw ValidationError(
                 .titleEmpty, field: "title", "The title is empty: give it 1 to \(Limits.titleMaxCharacters) characters."
+            )
+        }
+        if text.utf8.count > Limits.titleMaxBytes {
+            throw ValidationError(
+                .titleTooLong, field: "title",
+                "The title is \(text.utf8.count) bytes; the limit is \(Limits.titleMaxBytes) bytes (1 KiB) of UTF-8."
             )
         }
         if text.count > Limits.titleMaxCharacters {
@@ -101,14 +107,16 @@ public enum Validation {
         return text
     }
 
-    /// A member's display name: trimmed, 1–100 characters, one line.
+    /// A member's display name: trimmed, 1–100 characters and at most 512 bytes of UTF-8, one line.
     public static func displayName(_ raw: String) throws(ValidationError) -> String {
         let text = normalise(raw).trimmingCharacters(in: .whitespaces)
         try checkControls(text, field: "displayName")
-        guard !text.isEmpty, text.count <= Limits.displayNameMaxCharacters, !text.contains("\n") else {
+        guard !text.isEmpty, text.utf8.count <= Limits.displayNameMaxBytes,
+            text.count <= Limits.displayNameMaxCharacters, !text.contains("\n")
+        else {
             throw ValidationError(
                 .invalidDisplayName, field: "displayName",
-                "A display name is 1 to \(Limits.displayNameMaxCharacters) characters on one line."
+                "A display name is 1 to \(Limits.displayNameMaxCharacters) characters (at most \(Limits.displayNameMaxBytes) bytes) on one line."
             )
         }
         return text

@@ -1,9 +1,15 @@
 import Foundation
 
-/// Slows down password guessing: after ``freeFailures`` failed logins for one handle, each further attempt
-/// must wait, doubling from 1 s up to 15 minutes. A success clears the count.
+/// Slows down password guessing: after ``freeFailures`` attempts for one handle from one source address that did
+/// not succeed, each further attempt must wait, doubling from 1 s up to 15 minutes. A success clears the count.
 ///
-/// The counts live in the store (`login_failures`), not in the process, so that every server behind one
+/// An attempt is counted when it starts, before the password is checked, so that attempts in flight count: a
+/// burst of parallel guesses gets ``freeFailures`` checks, not one per request. Counting per handle *and* source
+/// address means that guesses from one address cannot lock the member out from another (the member's own
+/// device keeps logging in while a stranger is throttled); a stranger with many addresses gets
+/// ``freeFailures`` guesses per address and then waits, each address for itself.
+///
+/// The counts live in the store (`login_attempts`), not in the process, so that every server behind one
 /// database throttles together; this type is only the policy.
 enum LoginThrottle {
     static let freeFailures: Int64 = 5

@@ -179,11 +179,15 @@ final class PostgresTransaction: SQLTransaction {
             try execute("RELEASE SAVEPOINT rule", [])
             return result
         } catch {
-            // A failed statement (the transaction is aborted) outranks the rule's own error.
-            try drain()
+            // A failed statement outranks the rule's own error. Rolling back to the savepoint undoes it when it
+            // was sent inside the savepoint; when it came before, the rollback itself fails and the whole
+            // transaction does, as it must.
+            var failure: any Error = error
+            do { try drain() } catch let statementError { failure = statementError }
             try execute("ROLLBACK TO SAVEPOINT rule", [])
             try execute("RELEASE SAVEPOINT rule", [])
-            throw error
+            try drain()
+            throw failure
         }
     }
 

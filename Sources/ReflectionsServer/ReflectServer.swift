@@ -4,6 +4,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import ReflectionsFiles
 import ReflectionsModel
 
 /// The certificate and key the server presents.
@@ -41,29 +42,38 @@ public enum ReflectServer {
         let generated = try SelfSignedCertificate.generate(hostnames: [
             configuration.host, ProcessInfo.processInfo.hostName,
         ])
-        try generated.privateKeyPEM.write(toFile: keyPath, atomically: true, encoding: .utf8)
-        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
+        // The key file is 0600 before a byte of the key is written to it.
+        try PrivateFiles.prepareFile(keyPath)
+        try generated.privateKeyPEM.write(toFile: keyPath, atomically: false, encoding: .utf8)
         try generated.certificatePEM.write(toFile: certPath, atomically: true, encoding: .utf8)
         return TLSMaterial(
             certificateChainPEM: generated.certificatePEM, privateKeyPEM: generated.privateKeyPEM,
             fingerprint: generated.fingerprint, generated: true)
     }
 
-    /// The server's TLS configuration: TLS 1.2 at least (swift-nio-ssl's default would allow 1.0).
+    /// The TLS 1.2 cipher suites the server offers: forward-secret ECDHE with AEAD ciphers only (no CBC, no
+    /// SHA-1 MACs). TLS 1.3's suites are all AEAD and are not affected by this list.
+    public static let tls12CipherSuites: [NIOTLSCipher] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
+
+    /// The server's TLS configuration: TLS 1.2 at least (swift-nio-ssl's default would allow 1.0), with only the
+    /// AEAD suites of ``tls12CipherSuites``.
     public static func tlsConfiguration(_ material: TLSMaterial) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMBytes(Array(material.certificateChainPEM.utf8))
         let key = try NIOSSLPrivateKey(bytes: Array(material.privateKeyPEM.utf8), format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
+        tls.cipherSuiteValues = tls12CipherSuites
         return tls
     }
 
-    /// Creates the data directory (mode 0700) if needed.
+    /// Creates the data directory (mode 0700) if needed; refuses one that other users can write to.
     public static func prepareDataDirectory(_ configuration: ServerConfiguration) throws {
-        try FileManager.default.createDirectory(
-            at: configuration.dataDirectory, withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700])
+        try PrivateFiles.prepareFolder(configuration.dataDirectory)
     }
 
     /// The router with every route and middleware.
@@ -82,11 +92,18 @@ public enum ReflectServer {
     ) throws -> some ApplicationProtocol {
         let api = SyncAPI(
             store: store, hasher: PasswordHasher(parameters: configuration.passwordParameters),
-            inviteOnly: configuration.inviteOnly)
+            inviteOnly: configuration.inviteOnly, sessions: configuration.sessions)
         return Application(
             router: buildRouter(api),
             server: try .tls(
-                .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeoutSeconds))),
+                .http1(
+                    configuration: .init(
+                        additionalChannelHandlers: [
+                            RequestDeadlineHandler(
+                                headerTimeout: .seconds(configuration.headerTimeoutSeconds),
+                                requestTimeout: .seconds(configuration.requestTimeoutSeconds))
+                        ],
+                        idleTimeout: .seconds(configuration.idleTimeoutSeconds))),
                 tlsConfiguration: tlsConfiguration(tls)),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "reflectd"),

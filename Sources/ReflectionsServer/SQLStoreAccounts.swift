@@ -59,39 +59,38 @@ extension ServerStore where Self: SQLEngine {
         }
     }
 
-    // MARK: Failed logins
+    // MARK: Login attempts
 
-    public func loginDelay(handle: String, now: Int64) async throws -> Int64 {
-        try await read { tx in
-            let lockedUntil =
-                try tx.fetchOne("SELECT locked_until FROM login_failures WHERE handle = ?", handle)?
-                .integer("locked_until") ?? 0
-            return max(0, lockedUntil - now)
-        }
-    }
-
-    public func recordLoginFailure(handle: String, now: Int64) async throws {
+    public func beginLoginAttempt(handle: String, source: String, now: Int64) async throws -> Int64 {
         try await write { tx in
             try tx.execute(
-                "DELETE FROM login_failures WHERE last_failure_at < ?", now - LoginThrottle.forgetAfterMillis)
-            // One atomic increment, so that servers counting failures for the same handle at once lose none.
+                "DELETE FROM login_attempts WHERE last_attempt_at < ?", now - LoginThrottle.forgetAfterMillis)
+            let lockedUntil =
+                try tx.fetchOne(
+                    "SELECT locked_until FROM login_attempts WHERE handle = ? AND source = ?", handle, source)?
+                .integer("locked_until") ?? 0
+            if lockedUntil > now { return lockedUntil - now }
+            // One atomic increment, counted before the password is checked: attempts in flight count, on every
+            // server behind this database.
             let failures =
                 try tx.fetchOne(
                     """
-                    INSERT INTO login_failures (handle, failures, locked_until, last_failure_at) VALUES (?, 1, 0, ?)
-                    ON CONFLICT (handle) DO UPDATE
-                        SET failures = login_failures.failures + 1, last_failure_at = excluded.last_failure_at
+                    INSERT INTO login_attempts (handle, source, failures, locked_until, last_attempt_at)
+                    VALUES (?, ?, 1, 0, ?)
+                    ON CONFLICT (handle, source) DO UPDATE
+                        SET failures = login_attempts.failures + 1, last_attempt_at = excluded.last_attempt_at
                     RETURNING failures
-                    """, handle, now)?.integer("failures") ?? 1
+                    """, handle, source, now)?.integer("failures") ?? 1
             try tx.execute(
-                "UPDATE login_failures SET locked_until = ? WHERE handle = ?",
-                LoginThrottle.lockedUntil(failures: failures, now: now), handle)
+                "UPDATE login_attempts SET locked_until = ? WHERE handle = ? AND source = ?",
+                LoginThrottle.lockedUntil(failures: failures, now: now), handle, source)
+            return 0
         }
     }
 
-    public func clearLoginFailures(handle: String) async throws {
+    public func clearLoginAttempts(handle: String, source: String) async throws {
         try await write { tx in
-            try tx.execute("DELETE FROM login_failures WHERE handle = ?", handle)
+            try tx.execute("DELETE FROM login_attempts WHERE handle = ? AND source = ?", handle, source)
         }
     }
 
@@ -100,24 +99,67 @@ extension ServerStore where Self: SQLEngine {
     public func createSession(tokenHash: String, memberID: UUID, now: Int64) async throws {
         try await write { tx in
             try tx.execute(
-                "INSERT INTO sessions (token_hash, member_id, created_at) VALUES (?, ?, ?)", tokenHash, memberID, now)
+                "INSERT INTO sessions (token_hash, member_id, created_at, last_used_at) VALUES (?, ?, ?, ?)",
+                tokenHash, memberID, now, now)
         }
     }
 
-    public func member(tokenHash: String) async throws -> Member? {
-        try await read { tx in
+    public func member(tokenHash: String, now: Int64, policy: SessionPolicy) async throws -> Member? {
+        let found = try await read { tx in
             try tx.fetchOne(
                 """
-                SELECT m.* FROM sessions s JOIN members m ON m.id = s.member_id
+                SELECT m.*, s.created_at AS session_created_at, s.last_used_at AS session_last_used_at
+                FROM sessions s JOIN members m ON m.id = s.member_id
                 WHERE s.token_hash = ? AND NOT m.disabled
                 """, tokenHash
-            ).map(SQLStoreAccounts.member)
+            ).map { row in
+                let created = row.integer("session_created_at")
+                return SessionUse(
+                    member: SQLStoreAccounts.member(row), createdAt: created,
+                    lastUsedAt: row.optionalInteger("session_last_used_at") ?? created)
+            }
         }
+        guard let found else { return nil }
+        guard policy.isLive(createdAt: found.createdAt, lastUsedAt: found.lastUsedAt, now: now) else {
+            try await deleteSession(tokenHash: tokenHash)
+            return nil
+        }
+        if policy.shouldTouch(lastUsedAt: found.lastUsedAt, now: now) {
+            try await write { tx in
+                try tx.execute("UPDATE sessions SET last_used_at = ? WHERE token_hash = ?", now, tokenHash)
+            }
+        }
+        return found.member
     }
 
     public func deleteSession(tokenHash: String) async throws {
         try await write { tx in
             try tx.execute("DELETE FROM sessions WHERE token_hash = ?", tokenHash)
+        }
+    }
+
+    public func sessions(handle: String, policy: SessionPolicy) async throws -> [SessionSummary] {
+        try await read { tx in
+            let member = try SQLStoreAccounts.requireMember(tx, handle: handle)
+            return try tx.fetchAll(
+                "SELECT * FROM sessions WHERE member_id = ? ORDER BY created_at, token_hash", member.id
+            ).map { row in
+                let created = row.integer("created_at")
+                let lastUsed = row.optionalInteger("last_used_at") ?? created
+                return SessionSummary(
+                    id: String(row.text("token_hash").prefix(12)), createdAt: created, lastUsedAt: lastUsed,
+                    expiresAt: policy.expiry(createdAt: created, lastUsedAt: lastUsed))
+            }
+        }
+    }
+
+    public func revokeSessions(handle: String) async throws -> Int {
+        try await write { tx in
+            let member = try SQLStoreAccounts.requireMember(tx, handle: handle)
+            let count =
+                try tx.fetchOne("SELECT COUNT(*) AS n FROM sessions WHERE member_id = ?", member.id)?.integer("n") ?? 0
+            try tx.execute("DELETE FROM sessions WHERE member_id = ?", member.id)
+            return Int(count)
         }
     }
 

@@ -3,47 +3,36 @@ import ReflectionsModel
 
 /// The pull and log rules, written once for both engines; they run inside one read transaction (one snapshot).
 enum SQLStorePull {
-    /// The changes after `since` that `member` may see.
+    /// The changes after `since` that `member` may see, as ``Access`` decides.
     ///
-    /// Each record appears once, at the sequence number of its latest change. What a member receives of a
-    /// record they did not write (``PullRules``): its content while it is shared; a tombstone or removal once it
-    /// no longer is, but only if it was shared at or before `since` (so the member may hold it). A member never
-    /// receives anything of a reflection that was never shared with them — not even its id.
+    /// Each record appears once, at the sequence number of its latest change. The SQL only narrows the candidates
+    /// (``Access/candidateSQL``); every candidate then passes ``Access/pullKind(of:to:since:)``, so a member never
+    /// receives anything of a reflection that was never shared with them — not even its id — and a record that
+    /// left their sight arrives as its entity and id alone.
     ///
     /// When the page is not full, `nextCursor` is the newest sequence number of the whole log, so the next pull
     /// after a quiet period scans nothing, whatever the size of the database.
     static func pull(_ tx: any SQLTransaction, for member: Member, since: Int64, limit: Int) throws -> PullResponse {
         let me = member.id.uuidString
+        let viewer = Access.Viewer(member)
         let reflections = try tx.fetchAll(
             """
             SELECT * FROM reflections
-            WHERE seq > ? AND (author_id = ? OR first_shared_seq IS NOT NULL)
+            WHERE seq > ? AND \(Access.candidateSQL)
             ORDER BY seq LIMIT ?
             """, since, me, limit + 1
         ).map(StoredRecord.init(reflectionRow:))
-        let commentRows = try tx.fetchAll(
+        let comments = try tx.fetchAll(
             """
-            SELECT c.*, r.author_id AS parent_author_id, r.visibility AS parent_visibility,
-                r.deleted AS parent_deleted
-            FROM comments c JOIN reflections r ON r.id = c.reflection_id
-            WHERE c.seq > ? AND (r.author_id = ? OR c.author_id = ? OR r.first_shared_seq IS NOT NULL)
+            \(StoredRecord.commentWithParentSQL)
+            WHERE c.seq > ? AND \(Access.commentCandidateSQL)
             ORDER BY c.seq LIMIT ?
-            """, since, me, me, limit + 1)
+            """, since, me, me, limit + 1
+        ).map(StoredRecord.init(commentRow:))
         var scanned: [(seq: Int64, change: Change?)] = []
-        for record in reflections {
-            scanned.append(
-                (record.seq, try change(forReflection: record, member: member, since: since, tx: tx)))
-        }
-        for row in commentRows {
-            let record = StoredRecord(commentRow: row)
-            let parent = PullRules.Parent(
-                authorID: row.uuid("parent_author_id"),
-                shared: row.text("parent_visibility") == "community" && !row.bool("parent_deleted"))
-            scanned.append(
-                (
-                    record.seq,
-                    try change(forComment: record, parent: parent, member: member, since: since, tx: tx)
-                ))
+        scanned.reserveCapacity(reflections.count + comments.count)
+        for record in reflections + comments {
+            scanned.append((record.seq, try change(for: record, viewer: viewer, since: since, tx: tx)))
         }
         scanned.sort { $0.seq < $1.seq }
         let hasMore = scanned.count > limit
@@ -58,43 +47,40 @@ enum SQLStorePull {
         return PullResponse(changes: page.compactMap(\.change), nextCursor: nextCursor, hasMore: hasMore)
     }
 
-    static func change(forReflection record: StoredRecord, member: Member, since: Int64, tx: any SQLTransaction)
-        throws -> Change?
+    /// What `viewer` receives of one record, as ``Access`` decides: nothing, its entity and id alone, or the record
+    /// (with its open conflict revisions, for its author).
+    static func change(for record: StoredRecord, viewer: Access.Viewer, since: Int64, tx: any SQLTransaction) throws
+        -> Change?
     {
-        guard let kind = PullRules.kind(forReflection: record, viewer: member.id, since: since) else { return nil }
-        var reflection = record.reflection
+        let subject = record.subject
+        guard let kind = Access.pullKind(of: subject, to: viewer, since: since) else { return nil }
+        if kind == .removal || (kind != .upsert && Access.redactsLeaving(subject, to: viewer)) {
+            return Change(sequence: record.seq, entity: record.entity, id: record.id, kind: kind)
+        }
         var revisions: [ConflictRevision]?
-        if record.authorID == member.id {
-            revisions = try SQLStorePush.openRevisions(tx, recordID: record.id)
-            reflection.conflicted = !(revisions ?? []).isEmpty
+        if Access.receivesRevisions(of: subject, viewer, kind: kind) {
+            revisions = try SQLStorePush.openRevisions(tx, record)
         }
-        if kind != .upsert {
-            reflection.title = ""
-            reflection.body = ""
+        let conflicted = !(revisions ?? []).isEmpty
+        switch record.entity {
+        case .reflection:
+            var reflection = record.reflection
+            reflection.conflicted = conflicted
+            if kind != .upsert {
+                reflection.title = ""
+                reflection.body = ""
+            }
+            return Change(
+                sequence: record.seq, entity: .reflection, id: record.id, kind: kind, reflection: reflection,
+                revisions: revisions)
+        case .comment:
+            var comment = record.comment
+            comment.conflicted = conflicted
+            if kind != .upsert { comment.body = "" }
+            return Change(
+                sequence: record.seq, entity: .comment, id: record.id, kind: kind, comment: comment,
+                revisions: revisions)
         }
-        return Change(
-            sequence: record.seq, entity: .reflection, id: record.id, kind: kind,
-            reflection: kind == .removal ? nil : reflection, revisions: kind == .upsert ? revisions : nil)
-    }
-
-    static func change(
-        forComment record: StoredRecord, parent: PullRules.Parent, member: Member, since: Int64,
-        tx: any SQLTransaction
-    ) throws -> Change? {
-        guard let kind = PullRules.kind(forComment: record, parent: parent, viewer: member.id, since: since) else {
-            return nil
-        }
-        var comment = record.comment
-        var revisions: [ConflictRevision]?
-        if record.authorID == member.id {
-            revisions = try SQLStorePush.openRevisions(tx, recordID: record.id)
-            comment.conflicted = !(revisions ?? []).isEmpty
-        }
-        if kind != .upsert { comment.body = "" }
-        return Change(
-            sequence: record.seq, entity: .comment, id: record.id, kind: kind,
-            comment: kind == .removal ? nil : comment,
-            revisions: kind == .upsert ? revisions : nil)
     }
 
     static func log(_ tx: any SQLTransaction, for member: Member?, since: Int64, limit: Int) throws -> LogResponse {
@@ -106,7 +92,10 @@ enum SQLStorePull {
         } else {
             rows = try tx.fetchAll("SELECT * FROM change_log WHERE seq > ? ORDER BY seq LIMIT ?", since, limit + 1)
         }
-        let entries = rows.prefix(limit).map { row in
+        let viewer = member.map(Access.Viewer.init)
+        let entries = rows.prefix(limit).filter { row in
+            viewer.map { Access.readsLogEntry(by: row.uuid("member_id"), $0) } ?? true
+        }.map { row in
             LogEntry(
                 sequence: row.integer("seq"), entity: EntityKind(rawValue: row.text("entity")) ?? .reflection,
                 recordID: row.uuid("record_id"),
@@ -115,6 +104,7 @@ enum SQLStorePull {
                 operation: row.text("operation"), outcome: row.text("outcome"), at: row.integer("at"))
         }
         return LogResponse(
-            entries: Array(entries), nextCursor: entries.last?.sequence ?? since, hasMore: rows.count > limit)
+            entries: Array(entries), nextCursor: rows.prefix(limit).last?.integer("seq") ?? since,
+            hasMore: rows.count > limit)
     }
 }

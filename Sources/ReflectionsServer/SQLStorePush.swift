@@ -16,6 +16,9 @@ struct Rejection: Error {
     }
 
     static let notFound = Rejection("not_found", "The record does not exist, or you may not see it.")
+    static let openConflicts = Rejection(
+        "open_conflicts",
+        "This record has unresolved conflicts: resolve them first, then delete it. The delete is kept until then.")
 }
 
 /// The push rules, written once for both engines: each mutation is authorised, validated, merged with
@@ -70,6 +73,15 @@ enum SQLStorePush {
                 result = try tx.savepoint { try apply(tx, mutation, member: member, now: now) }
             } catch let rejection as Rejection {
                 result = rejected(mutation, rejection)
+            } catch {
+                // A failure to apply one mutation is that mutation's rejection, never a failed batch: whatever a
+                // record's state, a sync cannot be wedged. It is not kept in the ledger, so a later re-send of the
+                // same mutation is tried afresh.
+                return rejected(
+                    mutation,
+                    Rejection(
+                        "server_error",
+                        "The server could not apply this change; it is kept on your device and can be sent again."))
             }
         }
         try tx.execute(
@@ -88,54 +100,92 @@ enum SQLStorePush {
     // MARK: Applying one mutation
 
     static func apply(_ tx: any SQLTransaction, _ m: Mutation, member: Member, now: Int64) throws -> MutationResult {
-        let existing = try StoredRecord.load(tx, entity: m.target.entity, id: m.target.id)
         if m.operation == .create {
-            if existing != nil { throw Rejection("already_exists", "A record with this id exists already.") }
+            // One id space: an id names one record of one entity, whoever wrote it and whether or not the sender
+            // may see it (the answer is the same either way, so it tells nothing about a record they cannot see).
+            if try idInUse(tx, m.target.id) {
+                throw Rejection("already_exists", "A record with this id exists already.")
+            }
             return try create(tx, m, member: member, now: now)
         }
-        guard let current = existing, try mayRead(tx, current, member: member) else { throw Rejection.notFound }
-        let isAuthor = current.authorID == member.id
-        let isModeration =
-            m.target.entity == .comment && member.role == .moderator && m.operation == .update
-            && m.changes == FieldChanges(hidden: m.changes.hidden) && m.changes.hidden != nil
-        guard isAuthor || isModeration else {
-            throw Rejection("forbidden", "Only the author may change this \(m.target.entity.rawValue).")
+        guard let current = try StoredRecord.load(tx, entity: m.target.entity, id: m.target.id) else {
+            throw Rejection.notFound
         }
-        if m.changes.hidden != nil && !isModeration {
-            throw Rejection("forbidden", "Only a moderator may hide or show a comment.")
-        }
+        let action: Access.Action
         switch m.operation {
         case .create: fatalError("handled above")
-        case .update, .delete:
-            guard let startVersion = m.baseVersion else {
-                throw Rejection("missing_base_version", "An \(m.operation.rawValue) needs the version it started from.")
-            }
-            let baseVersion = try effectiveBase(tx, current, from: startVersion, clientID: m.clientID)
-            guard let base = try version(tx, current.entity, current.id, baseVersion) else {
-                throw Rejection("unknown_base_version", "Version \(baseVersion) of this record does not exist.")
-            }
-            if base.deleted { throw Rejection("deleted", "This \(m.target.entity.rawValue) was deleted.") }
-            var incoming = base
-            if m.operation == .delete {
-                incoming.deleted = true
+        case .resolve: action = .resolve
+        case .delete: action = .edit
+        case .update:
+            if m.changes.hidden != nil {
+                guard m.changes == FieldChanges(hidden: m.changes.hidden) else {
+                    throw Rejection("invalid_field", "Hiding or showing a comment changes nothing else.")
+                }
+                action = .moderate
             } else {
-                incoming = base.applying(try validated(m.changes, entity: m.target.entity))
+                action = .edit
             }
-            let merge = RecordMerge.merge(
-                entity: current.entity, base: base, current: .init(current.fields, stamp: current.stamp),
-                incoming: .init(incoming, stamp: m.hlc))
-            if merge.outcome == .conflict, let kept = merge.keptRevision {
-                try keepRevision(
-                    tx, m, record: current, kind: merge.conflictKind ?? .text, fields: kept, base: base, now: now)
-            }
-            if merge.fields == current.fields && merge.outcome != .conflict {
-                return MutationResult(mutationID: m.id, outcome: merge.outcome, version: current.version)
-            }
-            let seq = try write(tx, current, fields: merge.fields, m, member: member, outcome: merge.outcome, now: now)
-            return MutationResult(mutationID: m.id, outcome: merge.outcome, version: current.version + 1, sequence: seq)
-        case .resolve:
-            return try resolve(tx, m, current: current, member: member, now: now)
         }
+        switch Access.refusal(action, on: current.subject, by: Access.Viewer(member)) {
+        case nil: break
+        case .notVisible: throw Rejection.notFound
+        case .notAllowed:
+            switch action {
+            case .moderate: throw Rejection("forbidden", "Only a moderator may hide or show a comment.")
+            case .resolve: throw Rejection("forbidden", "Only the author may resolve conflicts.")
+            case .edit:
+                throw Rejection("forbidden", "Only the author may change this \(m.target.entity.rawValue).")
+            }
+        case .deleted:
+            // Moderation never revives: a hide or show of a deleted comment changes nothing.
+            throw Rejection("deleted", "This comment was deleted.")
+        }
+        if m.operation == .resolve { return try resolve(tx, m, current: current, member: member, now: now) }
+        guard let startVersion = m.baseVersion else {
+            throw Rejection("missing_base_version", "An \(m.operation.rawValue) needs the version it started from.")
+        }
+        let baseVersion = try effectiveBase(tx, current, from: startVersion, clientID: m.clientID)
+        guard let base = try version(tx, current.entity, current.id, baseVersion) else {
+            throw Rejection("unknown_base_version", "Version \(baseVersion) of this record does not exist.")
+        }
+        if base.deleted { throw Rejection("deleted", "This \(m.target.entity.rawValue) was deleted.") }
+        var incoming = base
+        if m.operation == .delete {
+            incoming.deleted = true
+        } else {
+            incoming = base.applying(try validated(m.changes, entity: m.target.entity))
+        }
+        let merge = RecordMerge.merge(
+            entity: current.entity, base: base, current: .init(current.fields, stamp: current.stamp),
+            incoming: .init(incoming, stamp: m.hlc))
+        let open = try openRevisionCount(tx, current)
+        if merge.fields.deleted && !current.fields.deleted && open > 0 {
+            // Deleting would hide the open revisions' text where no device can reach it: refuse, and keep the
+            // delete on the device, until the author has resolved the conflict.
+            throw Rejection.openConflicts
+        }
+        if merge.outcome == .conflict, let kept = merge.keptRevision {
+            guard open < Limits.openConflictRevisionsMax else {
+                throw Rejection(
+                    "too_many_conflicts",
+                    "This \(m.target.entity.rawValue) has \(open) unresolved conflicts, the most it may hold: resolve them, then send this change again."
+                )
+            }
+            try keepRevision(
+                tx, m, record: current, kind: merge.conflictKind ?? .text, fields: kept, base: base, now: now)
+        }
+        if merge.fields == current.fields && merge.outcome != .conflict {
+            return MutationResult(mutationID: m.id, outcome: merge.outcome, version: current.version)
+        }
+        let seq = try write(tx, current, fields: merge.fields, m, member: member, outcome: merge.outcome, now: now)
+        return MutationResult(mutationID: m.id, outcome: merge.outcome, version: current.version + 1, sequence: seq)
+    }
+
+    /// Whether any record, of any entity, has this id.
+    static func idInUse(_ tx: any SQLTransaction, _ id: UUID) throws -> Bool {
+        try tx.fetchOne(
+            "SELECT 1 AS used FROM reflections WHERE id = ? UNION ALL SELECT 1 AS used FROM comments WHERE id = ?", id,
+            id) != nil
     }
 
     static func create(_ tx: any SQLTransaction, _ m: Mutation, member: Member, now: Int64) throws -> MutationResult {
@@ -157,11 +207,13 @@ enum SQLStorePush {
             if changes.title != nil || changes.visibility != nil || changes.promptID != nil {
                 throw Rejection("invalid_field", "A comment has only a body.")
             }
-            guard let parent = try StoredRecord.load(tx, entity: .reflection, id: parentID),
-                try mayRead(tx, parent, member: member)
-            else { throw Rejection("not_found", "The reflection does not exist, or you may not see it.") }
-            guard parent.isShared else {
+            let parent = try StoredRecord.load(tx, entity: .reflection, id: parentID)
+            switch parent.map({ Access.refusalToComment(on: $0.subject, by: Access.Viewer(member)) }) {
+            case .some(nil): break
+            case .some(.notAllowed):
                 throw Rejection("not_community", "Comments are only possible on community reflections.")
+            case nil, .some(.notVisible), .some(.deleted):
+                throw Rejection("not_found", "The reflection does not exist, or you may not see it.")
             }
             reflectionID = parentID
             fields = RecordFields(body: body, hidden: false)
@@ -198,26 +250,25 @@ enum SQLStorePush {
         throws
         -> MutationResult
     {
-        guard current.authorID == member.id else {
-            throw Rejection("forbidden", "Only the author may resolve conflicts.")
-        }
         guard let resolution = m.resolution, !resolution.revisionIDs.isEmpty else {
             throw Rejection("missing_resolution", "A resolve names the conflict revisions it settles.")
         }
-        let revisions = try openRevisions(tx, recordID: current.id)
+        let revisions = try openRevisions(tx, current)
         let settled = resolution.revisionIDs.filter { id in revisions.contains { $0.id == id } }
         var target = current.fields
         switch resolution.choice {
         case .keepCurrent:
             break
         case .takeRevision:
-            guard let takenID = resolution.takenRevisionID,
-                let taken = try revision(tx, id: takenID), taken.recordID == current.id
+            guard let takenID = resolution.takenRevisionID, let taken = try revision(tx, id: takenID, of: current)
             else { throw Rejection("unknown_revision", "The revision to take does not exist for this record.") }
             target = taken.fields
         case .merged:
             target = current.fields.applying(try validated(m.changes, entity: current.entity))
             target.deleted = false
+        }
+        if target.deleted && !current.fields.deleted && revisions.contains(where: { !settled.contains($0.id) }) {
+            throw Rejection.openConflicts
         }
         if settled.isEmpty && target == current.fields {
             // Already resolved elsewhere, and nothing to change.
@@ -230,23 +281,6 @@ enum SQLStorePush {
         }
         let seq = try write(tx, current, fields: target, m, member: member, outcome: .applied, now: now)
         return MutationResult(mutationID: m.id, outcome: .applied, version: current.version + 1, sequence: seq)
-    }
-
-    // MARK: Reading rules
-
-    /// Whether `member` may see the record at all (the author always; others only shared records).
-    static func mayRead(_ tx: any SQLTransaction, _ record: StoredRecord, member: Member) throws -> Bool {
-        if record.authorID == member.id { return true }
-        switch record.entity {
-        case .reflection:
-            return record.isShared
-        case .comment:
-            guard let parentID = record.reflectionID,
-                let parent = try StoredRecord.load(tx, entity: .reflection, id: parentID)
-            else { return false }
-            if !(parent.isShared || parent.authorID == member.id) { return false }
-            return record.fields.hidden != true || member.role == .moderator
-        }
     }
 
     /// The changes with every text validated and normalised, or a rejection that says what to fix.
@@ -293,7 +327,7 @@ enum SQLStorePush {
             operation: m.operation.rawValue, outcome: outcome, now: now)
         switch record.entity {
         case .reflection:
-            let sharedNow = fields.visibility == .community && !fields.deleted
+            let sharedNow = Access.isShared(fields)
             try tx.execute(
                 """
                 UPDATE reflections SET title = ?, body = ?, visibility = ?, prompt_id = ?, deleted = ?,
@@ -303,7 +337,7 @@ enum SQLStorePush {
                 """,
                 fields.title, fields.body, fields.visibility?.rawValue, fields.promptID, fields.deleted, now, version,
                 stamp.physical, Int64(stamp.counter), stamp.node, seq, sharedNow ? seq : nil, record.id)
-            if record.isShared != sharedNow {
+            if Access.isShared(record.fields) != sharedNow {
                 try cascade(tx, reflectionID: record.id, actor: member.id, mutation: m, now: now)
             }
         case .comment:
@@ -422,15 +456,35 @@ enum SQLStorePush {
             String(decoding: try encoder.encode(m.hlc), as: UTF8.self), now)
     }
 
-    static func openRevisions(_ tx: any SQLTransaction, recordID: UUID) throws -> [ConflictRevision] {
+    /// The open conflict revisions of a record: looked up by entity, id and author together, so that no record
+    /// ever reaches another's revisions.
+    static func openRevisions(_ tx: any SQLTransaction, _ record: StoredRecord) throws -> [ConflictRevision] {
         try tx.fetchAll(
-            "SELECT * FROM conflict_revisions WHERE record_id = ? AND resolved_at IS NULL ORDER BY created_at, id",
-            recordID
+            """
+            SELECT * FROM conflict_revisions
+            WHERE record_id = ? AND entity = ? AND author_id = ? AND resolved_at IS NULL ORDER BY created_at, id
+            """, record.id, record.entity.rawValue, record.authorID
         ).map(revision(_:))
     }
 
-    static func revision(_ tx: any SQLTransaction, id: UUID) throws -> ConflictRevision? {
-        try tx.fetchOne("SELECT * FROM conflict_revisions WHERE id = ?", id).map(revision(_:))
+    /// How many open conflict revisions a record holds.
+    static func openRevisionCount(_ tx: any SQLTransaction, _ record: StoredRecord) throws -> Int {
+        Int(
+            try tx.fetchOne(
+                """
+                SELECT COUNT(*) AS open FROM conflict_revisions
+                WHERE record_id = ? AND entity = ? AND author_id = ? AND resolved_at IS NULL
+                """, record.id, record.entity.rawValue, record.authorID)?.integer("open") ?? 0)
+    }
+
+    /// The revision with this id, if it belongs to `record` (see ``Access/revision(_:belongsTo:id:)``).
+    static func revision(_ tx: any SQLTransaction, id: UUID, of record: StoredRecord) throws -> ConflictRevision? {
+        guard let row = try tx.fetchOne("SELECT * FROM conflict_revisions WHERE id = ?", id),
+            Access.revision(
+                entity: EntityKind(rawValue: row.text("entity")) ?? .reflection, recordID: row.uuid("record_id"),
+                authorID: row.uuid("author_id"), belongsTo: record.subject, id: record.id)
+        else { return nil }
+        return try revision(row)
     }
 
     static func revision(_ row: SQLRow) throws -> ConflictRevision {

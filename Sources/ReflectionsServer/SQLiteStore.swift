@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import ReflectionsFiles
 import ReflectionsModel
 
 /// The embedded default store: one SQLite file in WAL mode through a GRDB `DatabasePool`.
@@ -10,7 +11,8 @@ import ReflectionsModel
 public final class SQLiteStore: ServerStore, SQLEngine {
     let pool: DatabasePool
 
-    /// Opens (or creates) the database at `path`, runs the migrations and seeds the default prompts.
+    /// Opens (or creates) the database at `path` (mode 0600, whatever the folder's mode), runs the migrations and
+    /// seeds the default prompts.
     ///
     /// `durable: false` (simulations only) turns fsync off; a production server never does.
     public init(path: String, durable: Bool = true) throws {
@@ -20,6 +22,8 @@ public final class SQLiteStore: ServerStore, SQLEngine {
             try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
+        // 0600 before SQLite opens it, so that its -wal and -shm files are made 0600 as well.
+        try PrivateFiles.prepareFile(path)
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         try pool.write { db in try SQLStoreAccounts.seedPrompts(GRDBTransaction(db)) }

@@ -20,12 +20,22 @@ public struct ServerConfiguration: Sendable {
     public var passwordParameters: PasswordHasher.Parameters
     /// A connection that sends nothing for this long is closed (slow or stalled clients cannot pin the server).
     public var idleTimeoutSeconds: Int64
+    /// The first request's head must arrive within this many seconds of connecting (see ``RequestDeadlineHandler``).
+    public var headerTimeoutSeconds: Int64
+    /// A request's body must end within this many seconds of its head.
+    public var requestTimeoutSeconds: Int64
+    /// When sessions end by themselves (idle and absolute limits).
+    public var sessions: SessionPolicy
 
     public init(
         dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8443, certificatePath: String? = nil,
         keyPath: String? = nil, inviteOnly: Bool = false, passwordParameters: PasswordHasher.Parameters = .standard,
-        idleTimeoutSeconds: Int64 = 30, database: String? = nil
+        idleTimeoutSeconds: Int64 = 30, database: String? = nil, sessions: SessionPolicy = SessionPolicy(),
+        headerTimeoutSeconds: Int64 = 10, requestTimeoutSeconds: Int64 = 60
     ) {
+        self.headerTimeoutSeconds = headerTimeoutSeconds
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.sessions = sessions
         self.database = database
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.dataDirectory = dataDirectory

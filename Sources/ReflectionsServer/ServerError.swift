@@ -39,6 +39,7 @@ public struct ServerError: Error, HTTPResponseError, CustomStringConvertible {
     static func badRequest(_ code: String, _ message: String) -> ServerError { ServerError(.badRequest, code, message) }
     static let unauthorized = ServerError(
         .unauthorized, "unauthorized", "Log in first: send 'Authorization: Bearer TOKEN' from POST /v1/sessions.")
+    static let badCredentials = ServerError(.unauthorized, "bad_credentials", "Unknown handle or wrong password.")
     static func notFound(_ what: String = "That") -> ServerError {
         ServerError(.notFound, "not_found", "\(what) does not exist, or you may not see it.")
     }

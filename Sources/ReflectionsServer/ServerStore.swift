@@ -36,17 +36,22 @@ public protocol ServerStore: Sendable {
 
     /// Stores a new session under the SHA-256 of its token.
     func createSession(tokenHash: String, memberID: UUID, now: Int64) async throws
-    /// The member a live session belongs to (nil if the session is unknown or the member disabled).
-    func member(tokenHash: String) async throws -> Member?
+    /// The member a live session belongs to: nil if the session is unknown, expired under `policy` (it is then
+    /// deleted) or the member disabled. Records the use (at most hourly).
+    func member(tokenHash: String, now: Int64, policy: SessionPolicy) async throws -> Member?
     /// Ends a session.
     func deleteSession(tokenHash: String) async throws
+    /// The sessions of the member with this handle; throws 404 if there is none.
+    func sessions(handle: String, policy: SessionPolicy) async throws -> [SessionSummary]
+    /// Ends every session of the member with this handle and returns how many there were.
+    func revokeSessions(handle: String) async throws -> Int
 
-    /// Milliseconds before another login for `handle` may be tried (see ``LoginThrottle``), or 0.
-    func loginDelay(handle: String, now: Int64) async throws -> Int64
-    /// Counts a failed login for `handle`; enough of them lock the handle for a while.
-    func recordLoginFailure(handle: String, now: Int64) async throws
-    /// Forgets the failed logins of `handle` (after a successful one).
-    func clearLoginFailures(handle: String) async throws
+    /// Starts a login attempt for `handle` from `source` (an address): 0 if it may go ahead (it is counted now,
+    /// before the password is checked, so attempts in flight count), otherwise the milliseconds to wait (see
+    /// ``LoginThrottle``).
+    func beginLoginAttempt(handle: String, source: String, now: Int64) async throws -> Int64
+    /// Forgets the attempts of `handle` from `source` (after a successful login).
+    func clearLoginAttempts(handle: String, source: String) async throws
 
     /// The prompts, by id.
     func prompts() async throws -> [Prompt]

@@ -15,6 +15,9 @@ struct StoredRecord: Sendable {
     var firstSharedSeq: Int64?
     var createdAt: Int64
     var updatedAt: Int64
+    /// For comments loaded with their reflection's columns (`parent_author_id`, `parent_visibility`,
+    /// `parent_deleted`): what ``Access`` needs to know of that reflection.
+    var parent: Access.Parent?
 
     init(reflectionRow row: SQLRow) {
         self.init(
@@ -29,7 +32,20 @@ struct StoredRecord: Sendable {
         self.init(
             entity: .comment, row: row, reflectionID: row.uuid("reflection_id"),
             fields: RecordFields(body: row.text("body"), deleted: row.bool("deleted"), hidden: row.bool("hidden")))
+        if let parentAuthor = row.optionalText("parent_author_id").flatMap(UUID.init(uuidString:)) {
+            parent = Access.Parent(
+                authorID: parentAuthor,
+                shared: Access.isShared(
+                    visibility: Visibility(rawValue: row.text("parent_visibility")),
+                    deleted: row.bool("parent_deleted")))
+        }
     }
+
+    /// The SQL that selects comments with the columns of their reflection that ``parent`` reads.
+    static let commentWithParentSQL = """
+        SELECT c.*, r.author_id AS parent_author_id, r.visibility AS parent_visibility, r.deleted AS parent_deleted
+        FROM comments c JOIN reflections r ON r.id = c.reflection_id
+        """
 
     private init(entity: EntityKind, row: SQLRow, reflectionID: UUID?, fields: RecordFields) {
         self.entity = entity
@@ -61,15 +77,19 @@ struct StoredRecord: Sendable {
             updatedAt: updatedAt, deleted: fields.deleted, hidden: fields.hidden ?? false, version: version)
     }
 
-    /// Whether a reflection is visible to members other than its author.
-    var isShared: Bool { entity == .reflection && fields.visibility == .community && !fields.deleted }
+    /// What the privacy rule needs to know of this record.
+    var subject: Access.Subject {
+        Access.Subject(
+            entity: entity, authorID: authorID, fields: fields, firstSharedSeq: firstSharedSeq, parent: parent)
+    }
 
+    /// The record with this entity and id (a comment with its reflection's columns), if any.
     static func load(_ tx: any SQLTransaction, entity: EntityKind, id: UUID) throws -> StoredRecord? {
         switch entity {
         case .reflection:
             try tx.fetchOne("SELECT * FROM reflections WHERE id = ?", id).map(StoredRecord.init(reflectionRow:))
         case .comment:
-            try tx.fetchOne("SELECT * FROM comments WHERE id = ?", id).map(StoredRecord.init(commentRow:))
+            try tx.fetchOne("\(commentWithParentSQL) WHERE c.id = ?", id).map(StoredRecord.init(commentRow:))
         }
     }
 }

@@ -15,12 +15,17 @@ public struct SyncAPI: Sendable {
     let hasher: PasswordHasher
     let inviteOnly: Bool
     let clock: WallClock
+    let sessions: SessionPolicy
 
-    public init(store: any ServerStore, hasher: PasswordHasher, inviteOnly: Bool, clock: WallClock = .system) {
+    public init(
+        store: any ServerStore, hasher: PasswordHasher, inviteOnly: Bool, clock: WallClock = .system,
+        sessions: SessionPolicy = SessionPolicy()
+    ) {
         self.store = store
         self.hasher = hasher
         self.inviteOnly = inviteOnly
         self.clock = clock
+        self.sessions = sessions
     }
 
     /// Adds every route to `router`.
@@ -28,7 +33,7 @@ public struct SyncAPI: Sendable {
         router.get("healthz") { _, _ in try json(["status": "ok"]) }
         let v1 = router.group("v1")
         v1.post("accounts") { request, _ in try await register(request) }
-        v1.post("sessions") { request, _ in try await login(request) }
+        v1.post("sessions") { request, context in try await login(request, source: context.sourceAddress) }
         v1.delete("sessions/current") { request, _ in try await logout(request) }
         v1.get("me") { request, _ in try json(try await authenticate(request)) }
         v1.get("prompts") { request, _ in
@@ -72,16 +77,20 @@ public struct SyncAPI: Sendable {
         return member
     }
 
-    func login(_ request: Request) async throws -> Response {
+    func login(_ request: Request, source: String) async throws -> Response {
         let body = try StrictJSON.decode(LoginRequest.self, from: try await readBody(request))
-        let handle = body.handle.trimmingCharacters(in: .whitespaces).lowercased()
+        // A handle that cannot exist is refused before anything is stored or hashed (it tells nothing: the rule
+        // for handles is public).
+        guard let handle = try? Validation.handle(body.handle) else {
+            throw ServerError.badCredentials
+        }
         let now = clock.now()
-        let wait = try await store.loginDelay(handle: handle, now: now)
+        let wait = try await store.beginLoginAttempt(handle: handle, source: source, now: now)
         if wait > 0 {
             let seconds = (wait + 999) / 1000
             throw ServerError(
                 .tooManyRequests, "too_many_attempts",
-                "Too many failed logins for this handle: try again in \(seconds) s.",
+                "Too many failed logins for this handle from this address: try again in \(seconds) s.",
                 headers: [.retryAfter: "\(seconds)"])
         }
         let credentials = try await store.credentials(handle: handle)
@@ -92,10 +101,9 @@ public struct SyncAPI: Sendable {
             ?? "scrypt$\(p.rounds)$\(p.blockSize)$\(p.parallelism)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let matches = try await hasher.verify(body.password.precomposedStringWithCanonicalMapping, against: stored)
         guard let credentials, matches, !credentials.disabled else {
-            try await store.recordLoginFailure(handle: handle, now: now)
-            throw ServerError(.unauthorized, "bad_credentials", "Unknown handle or wrong password.")
+            throw ServerError.badCredentials
         }
-        try await store.clearLoginFailures(handle: handle)
+        try await store.clearLoginAttempts(handle: handle, source: source)
         let token = Tokens.make()
         try await store.createSession(tokenHash: Tokens.hash(token), memberID: credentials.member.id, now: now)
         return try json(SessionResponse(token: token, member: credentials.member), status: .created)
@@ -157,7 +165,8 @@ public struct SyncAPI: Sendable {
     }
 
     func authenticate(_ request: Request) async throws -> Member {
-        guard let token = bearerToken(request), let member = try await store.member(tokenHash: Tokens.hash(token))
+        guard let token = bearerToken(request),
+            let member = try await store.member(tokenHash: Tokens.hash(token), now: clock.now(), policy: sessions)
         else {
             throw ServerError.unauthorized
         }

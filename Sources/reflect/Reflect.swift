@@ -34,6 +34,8 @@ struct Reflect: AsyncParsableCommand {
     /// Global options may stand before the subcommand (`reflect --home DIR sync`) or after it
     /// (`reflect sync --home DIR`): the ones before it are moved behind it, then the command runs as usual.
     static func main() async {
+        // Whatever the client creates (its database, drafts, exports) is the member's alone.
+        umask(0o077)
         let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
         do {
             var command = try parseAsRoot(arguments)

@@ -21,6 +21,21 @@ struct Reflectd: AsyncParsableCommand {
             """,
         subcommands: [Serve.self, User.self, Log.self, Fingerprint.self],
         defaultSubcommand: Serve.self)
+
+    static func main() async {
+        // The database, its WAL, the key and anything else the server creates are the operator's alone.
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every subcommand that opens the database shares.
@@ -68,6 +83,22 @@ struct Serve: AsyncParsableCommand {
     var inviteOnly = false
     @Option(name: .customLong("idle-timeout"), help: "Close a connection that sends nothing for this many seconds.")
     var idleTimeout: Int64 = 30
+    @Option(
+        name: .customLong("header-timeout"),
+        help: "Close a connection whose first request's headers have not arrived this many seconds after connecting.")
+    var headerTimeout: Int64 = 10
+    @Option(
+        name: .customLong("request-timeout"),
+        help: "Close a connection whose request body has not ended this many seconds after its headers.")
+    var requestTimeout: Int64 = 60
+    @Option(
+        name: .customLong("session-idle-days"),
+        help: "A session (login) unused for this many days ends by itself.")
+    var sessionIdleDays: Int64 = 30
+    @Option(
+        name: .customLong("session-max-days"),
+        help: "Every session ends this many days after its login, used or not.")
+    var sessionMaxDays: Int64 = 180
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
@@ -77,12 +108,21 @@ struct Serve: AsyncParsableCommand {
         if !(1...3600).contains(idleTimeout) {
             throw ArgumentParser.ValidationError("--idle-timeout must be from 1 to 3600 seconds.")
         }
+        if !(1...3600).contains(headerTimeout) || !(1...3600).contains(requestTimeout) {
+            throw ArgumentParser.ValidationError(
+                "--header-timeout and --request-timeout must be from 1 to 3600 seconds.")
+        }
+        if !(1...3650).contains(sessionIdleDays) || !(1...3650).contains(sessionMaxDays) {
+            throw ArgumentParser.ValidationError("--session-idle-days and --session-max-days must be from 1 to 3650.")
+        }
     }
 
     func run() async throws {
         let configuration = ServerConfiguration(
             dataDirectory: data.url, host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey,
-            inviteOnly: inviteOnly, idleTimeoutSeconds: idleTimeout, database: data.database)
+            inviteOnly: inviteOnly, idleTimeoutSeconds: idleTimeout, database: data.database,
+            sessions: SessionPolicy(idleDays: sessionIdleDays, maxDays: sessionMaxDays),
+            headerTimeoutSeconds: headerTimeout, requestTimeoutSeconds: requestTimeout)
         try ReflectServer.prepareDataDirectory(configuration)
         let store = try await configuration.openStore()
         let tls = try ReflectServer.prepareTLS(configuration)
@@ -112,7 +152,7 @@ struct Serve: AsyncParsableCommand {
 
 struct User: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage members.", subcommands: [Add.self, List.self, SetRole.self, Disable.self])
+        abstract: "Manage members.", subcommands: [Add.self, List.self, SetRole.self, Disable.self, Sessions.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -190,6 +230,64 @@ struct User: AsyncParsableCommand {
             let member = try await store.setDisabled(handle: handle.lowercased(), disabled: !enable)
             try await store.close()
             print("\(member.handle) is \(enable ? "enabled" : "disabled")")
+        }
+    }
+}
+
+extension User {
+    struct Sessions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a member's sessions (logins), or end them all with --revoke.",
+            discussion: """
+                A session ends by itself after 30 days unused or 180 days in all (see 'reflectd serve \
+                --session-idle-days/--session-max-days'). --revoke ends every session of the member at once: \
+                use it when a device is lost or a token may have leaked. Their devices keep what they wrote \
+                and send it after the member logs in again.
+
+                Examples:
+                  reflectd user sessions amara --data ./data
+                  reflectd user sessions amara --data ./data --revoke
+                """)
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The member's handle.") var handle: String
+        @Flag(help: "End every session of the member.") var revoke = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let store = try await data.openStore()
+            let handle = handle.lowercased()
+            if revoke {
+                let count = try await store.revokeSessions(handle: handle)
+                try await store.close()
+                if json {
+                    print(try jsonText(["revoked": count]))
+                } else {
+                    print("ended \(count) session(s) of \(handle)")
+                }
+                return
+            }
+            let sessions = try await store.sessions(handle: handle, policy: SessionPolicy())
+            try await store.close()
+            if json {
+                print(try jsonText(sessions))
+                return
+            }
+            if sessions.isEmpty {
+                print("\(handle) has no sessions")
+                return
+            }
+            print("SESSION       CREATED                 LAST USED               ENDS (default limits, if unused)")
+            for session in sessions {
+                print(
+                    session.id.padding(toLength: 14, withPad: " ", startingAt: 0)
+                        + time(session.createdAt).padding(toLength: 24, withPad: " ", startingAt: 0)
+                        + time(session.lastUsedAt).padding(toLength: 24, withPad: " ", startingAt: 0)
+                        + time(session.expiresAt))
+            }
+        }
+
+        func time(_ millis: Int64) -> String {
+            Date(timeIntervalSince1970: Double(millis) / 1000).ISO8601Format()
         }
     }
 }

@@ -1,0 +1,88 @@
+import NIOCore
+import NIOHTTPTypes
+
+/// Cuts off a client that sends a request too slowly, so that dripping bytes cannot pin a connection for ever.
+///
+/// - **Headers**: the first request's head must arrive within ``headerTimeout`` of the connection opening (TLS
+///   handshake included). A later request on the same connection is bounded by the idle timeout, which
+///   Hummingbird counts from the previous response and which bytes of an unfinished head do not reset.
+/// - **Whole request**: once its head has arrived, a request's body must end within ``requestTimeout``, however
+///   steadily its bytes drip (the idle timeout alone would be reset by every byte).
+///
+/// On either deadline the connection is closed; nothing of a request that did not arrive whole is applied (a
+/// push is decoded only once its body is complete).
+final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let headerTimeout: TimeAmount
+    let requestTimeout: TimeAmount
+    private var headerDeadline: Scheduled<Void>?
+    private var requestDeadline: Scheduled<Void>?
+    private var sawFirstHead = false
+
+    init(headerTimeout: TimeAmount, requestTimeout: TimeAmount) {
+        self.headerTimeout = headerTimeout
+        self.requestTimeout = requestTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armHeaderDeadline(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armHeaderDeadline(context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancel()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            sawFirstHead = true
+            headerDeadline?.cancel()
+            headerDeadline = nil
+            requestDeadline?.cancel()
+            requestDeadline = schedule(context, in: requestTimeout)
+        case .body:
+            break
+        case .end:
+            requestDeadline?.cancel()
+            requestDeadline = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+    }
+
+    private func armHeaderDeadline(_ context: ChannelHandlerContext) {
+        guard !sawFirstHead, headerDeadline == nil else { return }
+        headerDeadline = schedule(context, in: headerTimeout)
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, in delay: TimeAmount) -> Scheduled<Void> {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        return context.eventLoop.scheduleTask(in: delay) {
+            loopBound.value.close(promise: nil)
+        }
+    }
+
+    private func cancel() {
+        headerDeadline?.cancel()
+        requestDeadline?.cancel()
+        headerDeadline = nil
+        requestDeadline = nil
+    }
+}

@@ -154,8 +154,10 @@ public final class ServerConnection: SyncTransport {
         try await send(.POST, "/v1/sessions", body: LoginRequest(handle: handle, password: password))
     }
 
-    public func logout(token: String) async throws {
-        let _: Empty = try await send(.DELETE, "/v1/sessions/current", body: Optional<Empty>.none, token: token)
+    /// Ends this session (`everywhere`: every session of the member, on every device).
+    public func logout(token: String, everywhere: Bool = false) async throws {
+        let _: Empty = try await send(
+            .DELETE, everywhere ? "/v1/sessions" : "/v1/sessions/current", body: Optional<Empty>.none, token: token)
     }
 
     public func prompts(token: String) async throws -> [Prompt] {

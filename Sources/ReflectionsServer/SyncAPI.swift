@@ -35,6 +35,7 @@ public struct SyncAPI: Sendable {
         v1.post("accounts") { request, _ in try await register(request) }
         v1.post("sessions") { request, context in try await login(request, source: context.sourceAddress) }
         v1.delete("sessions/current") { request, _ in try await logout(request) }
+        v1.delete("sessions") { request, _ in try await logoutEverywhere(request) }
         v1.get("me") { request, _ in try json(try await authenticate(request)) }
         v1.get("prompts") { request, _ in
             _ = try await authenticate(request)
@@ -113,6 +114,13 @@ public struct SyncAPI: Sendable {
         _ = try await authenticate(request)
         guard let token = bearerToken(request) else { throw ServerError.unauthorized }
         try await store.deleteSession(tokenHash: Tokens.hash(token))
+        return Response(status: .noContent)
+    }
+
+    /// Ends every session of the caller: for a lost device or a token that may have leaked.
+    func logoutEverywhere(_ request: Request) async throws -> Response {
+        let member = try await authenticate(request)
+        _ = try await store.revokeSessions(handle: member.handle)
         return Response(status: .noContent)
     }
 

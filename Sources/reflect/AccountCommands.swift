@@ -116,23 +116,42 @@ struct Login: AsyncParsableCommand {
 
 struct Logout: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "End your session on the server and forget it here (your local writing stays).")
+        abstract: "End your session on the server and forget it here (your local writing stays).",
+        discussion: """
+            --everywhere ends every session of yours on the server, on all your devices: use it when a device \
+            is lost or a token may have leaked. Each device keeps what it wrote and sends it after you log in \
+            there again.
+            """)
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "End every session of yours, on all your devices.") var everywhere = false
 
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
             var note = ""
+            var serverSessionEnded = true
             if let token = try store.settings().token {
                 do {
-                    try await withConnection(store) { connection, _ in try await connection.logout(token: token) }
-                } catch let error as ClientError where error.code == .unreachable || error.code == .notLoggedIn {
-                    note = " (the server was not reached; the session ends there when it expires or you log in again)"
+                    try await withConnection(store) { connection, _ in
+                        try await connection.logout(token: token, everywhere: everywhere)
+                    }
+                } catch let error as ClientError where error.code == .notLoggedIn {
+                    // The server no longer knew the token: the session had ended there already.
+                } catch let error as ClientError where error.code == .unreachable {
+                    serverSessionEnded = false
+                    note =
+                        ". The server was not reached: this device has forgotten its token, but the session stays "
+                        + "valid on the server until it has gone unused for 30 days (the default). If the token may "
+                        + "have leaked, log in on another device and run 'reflect logout --everywhere'"
                 }
             }
             try store.clearSession()
             try store.close()
-            if !global.json { print("Logged out\(note).") } else { try printJSON(["loggedOut": true]) }
+            if !global.json {
+                print("Logged out\(note).")
+            } else {
+                try printJSON(["loggedOut": true, "serverSessionEnded": serverSessionEnded])
+            }
         }
     }
 }

@@ -83,6 +83,9 @@ struct Status: AsyncParsableCommand {
                     if let text = entry.text {
                         print("    text: \(text.replacingOccurrences(of: "\n", with: "\n          "))")
                     }
+                    if let advice = advice(forRejection: entry.rejectCode, recordID: entry.recordID) {
+                        print("    what to do: \(advice)")
+                    }
                 }
             }
         }
@@ -162,5 +165,22 @@ struct Retry: AsyncParsableCommand {
             if global.json { return try printJSON(["requeued": count]) }
             print("Queued \(count) rejected change(s) again; run 'reflect sync'.")
         }
+    }
+}
+
+/// What a member can do about a rejected change, in this command line's words (nil: nothing beyond `retry`).
+func advice(forRejection code: String?, recordID: UUID) -> String? {
+    let id = shortID(recordID)
+    switch code {
+    case "open_conflicts":
+        return "this record has unresolved conflicts: 'reflect conflicts', then 'reflect resolve \(id) --mine' "
+            + "(or --theirs, --file), then 'reflect retry' and 'reflect sync' to send the delete."
+    case "too_many_conflicts":
+        return "this record holds the most unresolved conflicts it may: 'reflect resolve \(id) --mine' (or "
+            + "--theirs, --file), then 'reflect retry' and 'reflect sync' to send this change."
+    case "server_error":
+        return "the server failed to apply it; 'reflect retry' and 'reflect sync' send it again."
+    default:
+        return nil
     }
 }

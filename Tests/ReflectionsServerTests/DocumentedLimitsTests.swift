@@ -16,6 +16,9 @@ import Testing
             "log limit 1..\(Limits.logMaxLimit) (default 100)", "title 1..\(Limits.titleMaxCharacters) characters",
             "reflection body at most \(Limits.reflectionBodyMaxBytes) bytes",
             "comment 1 character to \(Limits.commentBodyMaxBytes) bytes", "maxItems: \(Limits.pushMaxMutations)",
+            "title at most \(Limits.titleMaxBytes) bytes of UTF-8",
+            "display name at most \(Limits.displayNameMaxBytes) bytes of UTF-8",
+            "open conflict revisions at most \(Limits.openConflictRevisionsMax) per record",
             "maximum: \(Limits.pullMaxLimit), default: \(Limits.pullDefaultLimit)",
         ]
         for text in expected { #expect(spec.contains(text), "openapi.yaml lacks '\(text)'") }
@@ -24,7 +27,9 @@ import Testing
     @Test func theReadmeStatesTheLimits() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let expected = [
-            "| reflection title | 1–\(Limits.titleMaxCharacters) characters, one line |",
+            "| reflection title | 1–\(Limits.titleMaxCharacters) characters, one line, at most \(Limits.titleMaxBytes / 1024) KiB of UTF-8 |",
+            "| display name | 1–\(Limits.displayNameMaxCharacters) characters, one line, at most \(Limits.displayNameMaxBytes) bytes of UTF-8 |",
+            "| open conflict revisions | \(Limits.openConflictRevisionsMax) per record;",
             "| reflection body | 1 character to \(Limits.reflectionBodyMaxBytes / 1024) KiB of UTF-8 |",
             "| comment body | 1 character to \(Limits.commentBodyMaxBytes / 1024) KiB of UTF-8 |",
             "| push body | \(Limits.pushMaxBytes / 1024 / 1024) MiB |",

@@ -176,6 +176,25 @@ import Testing
         }
     }
 
+    @Test func aMemberCanEndEverySessionOfTheirsAtOnce() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                let laptop = try await client.member("amara")
+                let phone = try await client.send(
+                    .POST, "/v1/sessions", json: LoginRequest(handle: "amara", password: Self.password)
+                ).decode(SessionResponse.self)
+                let bo = try await client.member("bo.k")
+                #expect(try await client.send(.DELETE, "/v1/sessions", token: phone.token).status == 204)
+                for token in [laptop.token, phone.token] {
+                    #expect(try await client.send(.GET, "/v1/me", token: token).status == 401)
+                }
+                // Nobody else's.
+                #expect(try await client.send(.GET, "/v1/me", token: bo.token).status == 200)
+                #expect(try await client.send(.DELETE, "/v1/sessions").status == 401)
+            }
+        }
+    }
+
     @Test func reflectdUserSessionsListsAndRevokes() async throws {
         let data = TemporaryDirectory.make(prefix: "sessions-cli")
         let add = try await CLIRunner.run(

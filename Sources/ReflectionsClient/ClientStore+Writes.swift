@@ -187,8 +187,9 @@ extension ClientStore {
     }
 
     /// Appends a mutation to the outbox, folding it into the record's last mutation if that one has never been
-    /// sent: an edit into a pending create or update, a delete over a pending update. A delete of a record that
-    /// never left this device removes it and its mutations altogether.
+    /// sent: an edit into a pending create or update, a delete over a pending update (keeping its changes, for
+    /// the conflict revision should the delete lose). A delete of a record that never left this device removes
+    /// it and its mutations altogether.
     func enqueue(_ db: Database, _ mutation: Mutation) throws {
         let now = clock.now()
         let last = try Row.fetchOne(
@@ -225,8 +226,10 @@ extension ClientStore {
                     return
                 }
             case (.update, .delete):
+                // The delete keeps the unsent edit's changes: the server never applies them, but if the delete
+                // loses to another device's edit, they are kept in the conflict revision it makes, so that what
+                // was typed here before deleting is not lost (and was never shown to anyone else).
                 previous.operation = .delete
-                previous.changes = FieldChanges()
                 previous.hlc = mutation.hlc
                 try db.execute(
                     sql: "UPDATE outbox SET mutation = ?, operation = 'delete' WHERE seq = ?",

@@ -27,7 +27,8 @@ public enum PrivateFiles {
         public var description: String { message }
     }
 
-    /// Creates `folder` (mode 0700) if needed; refuses one that others can write to.
+    /// Creates `folder` (mode 0700) if needed. An existing folder must belong to this user and not be writable by
+    /// others (they could plant a link where the database goes); it is then made 0700.
     public static func prepareFolder(_ folder: URL) throws(Failure) {
         let path = folder.path
         var info = stat()
@@ -41,6 +42,13 @@ public enum PrivateFiles {
             return
         }
         let mode = info.st_mode & 0o7777
+        if info.st_uid != geteuid() {
+            throw Failure(
+                code: .folderWritableByOthers,
+                message:
+                    "The folder \(path) belongs to another user (uid \(info.st_uid)): use a folder of your own, or "
+                    + "run as its owner.")
+        }
         if mode & 0o002 != 0 {
             throw Failure(
                 code: .folderWritableByOthers,
@@ -48,25 +56,62 @@ public enum PrivateFiles {
                     "The folder \(path) can be written by other users (mode \(String(mode, radix: 8))): make it private "
                     + "with 'chmod 700 \(path)', or choose another folder.")
         }
+        if mode & 0o077 != 0 && chmod(path, 0o700) != 0 {
+            throw Failure(code: .io, message: "Cannot make \(path) private: \(String(cString: strerror(errno))).")
+        }
     }
 
     /// Makes the file at `path` (and its SQLite `-wal`, `-shm` and `-journal` companions, where they exist) mode
-    /// 0600, creating it empty if it does not exist.
+    /// 0600, creating it empty if it does not exist. A symbolic link in any of their places is refused.
     public static func prepareFile(_ path: String) throws(Failure) {
-        let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0 {
-            throw Failure(code: .io, message: "Cannot open \(path): \(String(cString: strerror(errno))).")
-        }
-        let changed = fchmod(fd, 0o600)
+        let fd = try openPrivate(path, flags: O_CREAT | O_WRONLY)
         close(fd)
-        if changed != 0 {
-            throw Failure(code: .io, message: "Cannot make \(path) private: \(String(cString: strerror(errno))).")
-        }
         for suffix in ["-wal", "-shm", "-journal"] where FileManager.default.fileExists(atPath: path + suffix) {
-            if chmod(path + suffix, 0o600) != 0 {
-                throw Failure(
-                    code: .io, message: "Cannot make \(path + suffix) private: \(String(cString: strerror(errno))).")
-            }
+            close(try openPrivate(path + suffix, flags: O_RDONLY))
         }
     }
+
+    /// Writes `text` to `path` through a descriptor that is 0600 before a byte is written (for keys).
+    public static func write(_ text: String, to path: String) throws(Failure) {
+        let fd = try openPrivate(path, flags: O_CREAT | O_WRONLY | O_TRUNC)
+        defer { close(fd) }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure(code: .io, message: "Cannot write \(path): \(String(cString: strerror(errno))).")
+            }
+            bytes = bytes.dropFirst(written)
+        }
+        if fsync(fd) != 0 {
+            throw Failure(code: .io, message: "Cannot write \(path): \(String(cString: strerror(errno))).")
+        }
+    }
+
+    /// Opens a regular file without following a link, and makes it 0600 through the descriptor.
+    private static func openPrivate(_ path: String, flags: Int32) throws(Failure) -> Int32 {
+        let fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 {
+            let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+            throw Failure(code: .io, message: "Cannot open \(path): \(reason).")
+        }
+        var info = stat()
+        if fstat(fd, &info) != 0 || info.st_mode & S_IFMT != S_IFREG {
+            close(fd)
+            throw Failure(code: .io, message: "Cannot use \(path): it is not a regular file.")
+        }
+        if fchmod(fd, 0o600) != 0 {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw Failure(code: .io, message: "Cannot make \(path) private: \(reason).")
+        }
+        return fd
+    }
 }
+
+#if canImport(Glibc)
+    private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+    private let systemWrite = Darwin.write
+#endif

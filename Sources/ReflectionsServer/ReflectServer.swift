@@ -42,9 +42,8 @@ public enum ReflectServer {
         let generated = try SelfSignedCertificate.generate(hostnames: [
             configuration.host, ProcessInfo.processInfo.hostName,
         ])
-        // The key file is 0600 before a byte of the key is written to it.
-        try PrivateFiles.prepareFile(keyPath)
-        try generated.privateKeyPEM.write(toFile: keyPath, atomically: false, encoding: .utf8)
+        // The key file is 0600 before a byte of the key is written to it, through the same descriptor.
+        try PrivateFiles.write(generated.privateKeyPEM, to: keyPath)
         try generated.certificatePEM.write(toFile: certPath, atomically: true, encoding: .utf8)
         return TLSMaterial(
             certificateChainPEM: generated.certificatePEM, privateKeyPEM: generated.privateKeyPEM,

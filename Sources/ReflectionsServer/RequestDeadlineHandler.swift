@@ -7,7 +7,9 @@ import NIOHTTPTypes
 ///   handshake included). A later request on the same connection is bounded by the idle timeout, which
 ///   Hummingbird counts from the previous response and which bytes of an unfinished head do not reset.
 /// - **Whole request**: once its head has arrived, a request's body must end within ``requestTimeout``, however
-///   steadily its bytes drip (the idle timeout alone would be reset by every byte).
+///   steadily its bytes drip (the idle timeout alone would be reset by every byte) — plus one second for every
+///   ``minimumBytesPerSecond`` bytes that did arrive, so that a large push over a slow ward connection (4 MiB at
+///   16 KiB/s is 256 s) is not cut off, while a drip earns next to nothing.
 ///
 /// On either deadline the connection is closed; nothing of a request that did not arrive whole is applied (a
 /// push is decoded only once its body is complete).
@@ -17,11 +19,17 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
+    /// The body rate that earns extra time (see the type's documentation).
+    static let minimumBytesPerSecond = 16 * 1024
+
     let headerTimeout: TimeAmount
     let requestTimeout: TimeAmount
     private var headerDeadline: Scheduled<Void>?
     private var requestDeadline: Scheduled<Void>?
     private var sawFirstHead = false
+    /// When the current request's head arrived, and how many body bytes have arrived since.
+    private var requestStarted = NIODeadline.now()
+    private var bodyBytes = 0
 
     init(headerTimeout: TimeAmount, requestTimeout: TimeAmount) {
         self.headerTimeout = headerTimeout
@@ -53,9 +61,11 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             headerDeadline?.cancel()
             headerDeadline = nil
             requestDeadline?.cancel()
-            requestDeadline = schedule(context, in: requestTimeout)
-        case .body:
-            break
+            requestStarted = .now()
+            bodyBytes = 0
+            scheduleRequestDeadline(context)
+        case .body(let buffer):
+            bodyBytes += buffer.readableBytes
         case .end:
             requestDeadline?.cancel()
             requestDeadline = nil
@@ -70,6 +80,24 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func armHeaderDeadline(_ context: ChannelHandlerContext) {
         guard !sawFirstHead, headerDeadline == nil else { return }
         headerDeadline = schedule(context, in: headerTimeout)
+    }
+
+    /// The request deadline, moved on by the time its body bytes earned; closes the connection once it passes.
+    private func scheduleRequestDeadline(_ context: ChannelHandlerContext) {
+        let earned = TimeAmount.milliseconds(Int64(bodyBytes) * 1000 / Int64(Self.minimumBytesPerSecond))
+        let deadline = requestStarted + requestTimeout + earned
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        requestDeadline = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = loopBound.value
+            let now = NIODeadline.now()
+            let earnedNow = TimeAmount.milliseconds(
+                Int64(handler.bodyBytes) * 1000 / Int64(Self.minimumBytesPerSecond))
+            if handler.requestStarted + handler.requestTimeout + earnedNow > now {
+                handler.scheduleRequestDeadline(context)
+            } else {
+                context.close(promise: nil)
+            }
+        }
     }
 
     private func schedule(_ context: ChannelHandlerContext, in delay: TimeAmount) -> Scheduled<Void> {

@@ -65,22 +65,26 @@ extension ServerStore where Self: SQLEngine {
         try await write { tx in
             try tx.execute(
                 "DELETE FROM login_attempts WHERE last_attempt_at < ?", now - LoginThrottle.forgetAfterMillis)
-            let lockedUntil =
-                try tx.fetchOne(
-                    "SELECT locked_until FROM login_attempts WHERE handle = ? AND source = ?", handle, source)?
-                .integer("locked_until") ?? 0
-            if lockedUntil > now { return lockedUntil - now }
-            // One atomic increment, counted before the password is checked: attempts in flight count, on every
-            // server behind this database.
-            let failures =
-                try tx.fetchOne(
-                    """
-                    INSERT INTO login_attempts (handle, source, failures, locked_until, last_attempt_at)
-                    VALUES (?, ?, 1, 0, ?)
-                    ON CONFLICT (handle, source) DO UPDATE
-                        SET failures = login_attempts.failures + 1, last_attempt_at = excluded.last_attempt_at
-                    RETURNING failures
-                    """, handle, source, now)?.integer("failures") ?? 1
+            // One atomic, conditional increment, counted before the password is checked, so that attempts in
+            // flight count, on every server behind this database. The lock check is part of the upsert: the row is
+            // locked and its latest version checked (PostgreSQL re-reads it after a concurrent attempt commits),
+            // so concurrent attempts cannot all read an old, unlocked state.
+            let counted = try tx.fetchOne(
+                """
+                INSERT INTO login_attempts (handle, source, failures, locked_until, last_attempt_at)
+                VALUES (?, ?, 1, 0, ?)
+                ON CONFLICT (handle, source) DO UPDATE
+                    SET failures = login_attempts.failures + 1, last_attempt_at = excluded.last_attempt_at
+                    WHERE login_attempts.locked_until <= ?
+                RETURNING failures
+                """, handle, source, now, now)
+            guard let failures = counted?.integer("failures") else {
+                let lockedUntil =
+                    try tx.fetchOne(
+                        "SELECT locked_until FROM login_attempts WHERE handle = ? AND source = ?", handle, source)?
+                    .integer("locked_until") ?? now
+                return max(1, lockedUntil - now)
+            }
             try tx.execute(
                 "UPDATE login_attempts SET locked_until = ? WHERE handle = ? AND source = ?",
                 LoginThrottle.lockedUntil(failures: failures, now: now), handle, source)

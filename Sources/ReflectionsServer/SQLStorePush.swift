@@ -16,6 +16,17 @@ struct Rejection: Error {
     }
 
     static let notFound = Rejection("not_found", "The record does not exist, or you may not see it.")
+    static func tooManyConflicts(_ open: Int, _ entity: EntityKind) -> Rejection {
+        Rejection(
+            "too_many_conflicts",
+            "This \(entity.rawValue) has \(open) unresolved conflicts, the most it may hold: resolve them, then send this change again."
+        )
+    }
+
+    /// Rejections that depend on the record's state and may succeed later: not kept in the idempotency ledger,
+    /// so that the same mutation, sent again once the author has acted, is applied.
+    static let retryableCodes: Set<String> = ["open_conflicts", "too_many_conflicts"]
+
     static let openConflicts = Rejection(
         "open_conflicts",
         "This record has unresolved conflicts: resolve them first, then delete it. The delete is kept until then.")
@@ -71,6 +82,8 @@ enum SQLStorePush {
         } else {
             do {
                 result = try tx.savepoint { try apply(tx, mutation, member: member, now: now) }
+            } catch let rejection as Rejection where Rejection.retryableCodes.contains(rejection.code) {
+                return rejected(mutation, rejection)
             } catch let rejection as Rejection {
                 result = rejected(mutation, rejection)
             } catch {
@@ -149,15 +162,19 @@ enum SQLStorePush {
             throw Rejection("unknown_base_version", "Version \(baseVersion) of this record does not exist.")
         }
         if base.deleted { throw Rejection("deleted", "This \(m.target.entity.rawValue) was deleted.") }
-        var incoming = base
-        if m.operation == .delete {
-            incoming.deleted = true
-        } else {
-            incoming = base.applying(try validated(m.changes, entity: m.target.entity))
-        }
-        let merge = RecordMerge.merge(
+        // A delete may carry the device's unsent edits (folded into it): they are never applied, only kept in the
+        // conflict revision if the delete loses, so that nothing typed before deleting is lost.
+        var incoming = base.applying(
+            try validated(m.changes, entity: m.target.entity, moderating: action == .moderate))
+        if m.operation == .delete { incoming.deleted = true }
+        var merge = RecordMerge.merge(
             entity: current.entity, base: base, current: .init(current.fields, stamp: current.stamp),
             incoming: .init(incoming, stamp: m.hlc))
+        if m.operation == .delete && merge.fields.deleted {
+            // An applied delete keeps the record's current content in its tombstone, never the unsent edits.
+            merge.fields = current.fields
+            merge.fields.deleted = true
+        }
         let open = try openRevisionCount(tx, current)
         if merge.fields.deleted && !current.fields.deleted && open > 0 {
             // Deleting would hide the open revisions' text where no device can reach it: refuse, and keep the
@@ -165,12 +182,7 @@ enum SQLStorePush {
             throw Rejection.openConflicts
         }
         if merge.outcome == .conflict, let kept = merge.keptRevision {
-            guard open < Limits.openConflictRevisionsMax else {
-                throw Rejection(
-                    "too_many_conflicts",
-                    "This \(m.target.entity.rawValue) has \(open) unresolved conflicts, the most it may hold: resolve them, then send this change again."
-                )
-            }
+            guard open < Limits.openConflictRevisionsMax else { throw Rejection.tooManyConflicts(open, current.entity) }
             try keepRevision(
                 tx, m, record: current, kind: merge.conflictKind ?? .text, fields: kept, base: base, now: now)
         }
@@ -267,12 +279,23 @@ enum SQLStorePush {
             target = current.fields.applying(try validated(m.changes, entity: current.entity))
             target.deleted = false
         }
+        // Resolving settles text; it never hides or shows a comment (only a moderator does).
+        target.hidden = current.fields.hidden
         if target.deleted && !current.fields.deleted && revisions.contains(where: { !settled.contains($0.id) }) {
             throw Rejection.openConflicts
         }
-        if settled.isEmpty && target == current.fields {
-            // Already resolved elsewhere, and nothing to change.
-            return MutationResult(mutationID: m.id, outcome: .applied, version: current.version)
+        if settled.isEmpty {
+            // Every named revision was settled already (by another device): this resolve is stale. It must not
+            // overwrite what was written since; if it chose other text, that text is kept as a new conflict
+            // revision, so that nothing is lost and the author decides again.
+            if target == current.fields {
+                return MutationResult(mutationID: m.id, outcome: .applied, version: current.version)
+            }
+            let open = revisions.count
+            guard open < Limits.openConflictRevisionsMax else { throw Rejection.tooManyConflicts(open, current.entity) }
+            try keepRevision(tx, m, record: current, kind: .text, fields: target, base: current.fields, now: now)
+            let seq = try write(tx, current, fields: current.fields, m, member: member, outcome: .conflict, now: now)
+            return MutationResult(mutationID: m.id, outcome: .conflict, version: current.version + 1, sequence: seq)
         }
         if !settled.isEmpty {
             try tx.execute(
@@ -284,7 +307,9 @@ enum SQLStorePush {
     }
 
     /// The changes with every text validated and normalised, or a rejection that says what to fix.
-    static func validated(_ changes: FieldChanges, entity: EntityKind, creating: Bool = false) throws -> FieldChanges {
+    static func validated(
+        _ changes: FieldChanges, entity: EntityKind, creating: Bool = false, moderating: Bool = false
+    ) throws -> FieldChanges {
         var result = changes
         do {
             switch entity {
@@ -299,6 +324,9 @@ enum SQLStorePush {
                     throw Rejection("unknown_prompt", "There is no prompt \(prompt); 'reflect prompts' lists them.")
                 }
             case .comment:
+                if changes.hidden != nil && !moderating {
+                    throw Rejection("forbidden", "Only a moderator may hide or show a comment.")
+                }
                 if let body = changes.body { result.body = try Validation.commentBody(body) }
                 if changes.title != nil || changes.visibility != nil || changes.promptID != nil {
                     throw Rejection("invalid_field", "A comment has only a body.")

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
-import ReflectionsClient
 import ReflectionsModel
 import ReflectionsTestSupport
 import Testing
+
+@testable import ReflectionsClient
 
 @Suite struct ClientStoreTests {
     func initializedStore() throws -> ClientStore {
@@ -45,6 +46,22 @@ import Testing
         #expect(outbox.count == 1)
         #expect(outbox.first?.text == "One, two.\n")
         #expect(try store.reflection(id: reflection.id).reflection.title == "Allyship, again")
+    }
+
+    @Test func aDeleteKeepsTheUnsentEditItReplaces() throws {
+        let store = try initializedStore()
+        let reflection = try store.write(title: "Allyship", body: "One.\n")
+        // As if the create had been sent: mark it so, and give the record a server version.
+        _ = try store.nextBatch(maxCount: 10, maxBytes: 1 << 20)
+        try store.pool.write { db in
+            try db.execute(sql: "DELETE FROM outbox")
+            try db.execute(sql: "UPDATE reflections SET server_version = 1")
+        }
+        _ = try store.edit(id: reflection.id, body: "One, and words typed offline.\n")
+        try store.delete(.reflection, id: reflection.id)
+        let outbox = try store.outbox()
+        #expect(outbox.map(\.operation) == ["delete"])
+        #expect(outbox.first?.text == "One, and words typed offline.\n")
     }
 
     @Test func deletingARecordThatNeverLeftTheDeviceForgetsIt() throws {

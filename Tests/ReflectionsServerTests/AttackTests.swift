@@ -237,6 +237,90 @@ import Testing
         }
     }
 
+    @Test func aResolveNeitherShowsAHiddenCommentNorOverwritesNewerWriting() async throws {
+        try await StoreHarness.with { h in
+            var p = try await People(h)
+            let reflection = UUID()
+            let comment = UUID()
+            _ = try await h.push(
+                p.laptop.createReflection(id: reflection, visibility: .community), by: p.amara, device: p.laptop)
+            _ = try await h.push(
+                p.boDevice.createComment(id: comment, on: reflection, body: "Hurtful words."), by: p.bo,
+                device: p.boDevice)
+            _ = try await h.push(
+                p.moDevice.update(.comment, comment, base: 1, changes: FieldChanges(hidden: true)), by: p.mo,
+                device: p.moDevice)
+            // Bo tries to show his hidden comment again through resolves naming made-up revisions.
+            for resolution in [
+                Resolution(choice: .merged, revisionIDs: [UUID()]),
+                Resolution(choice: .keepCurrent, revisionIDs: [UUID()]),
+            ] {
+                let result = try await h.push(
+                    p.boDevice.resolve(
+                        .comment, comment, base: 2, resolution: resolution, changes: FieldChanges(hidden: false)),
+                    by: p.bo, device: p.boDevice)
+                #expect(result.outcome == .rejected || result.outcome == .applied)
+            }
+            let (amaras, _) = try await h.pull(p.amara)
+            #expect(!amaras.contains { $0.id == comment && $0.kind == .upsert })
+
+            // A stale resolve from an offline device: kept as a new revision, never over the newer text.
+            let id = UUID()
+            _ = try await h.push(p.laptop.createReflection(id: id, body: "Base line.\n"), by: p.amara, device: p.laptop)
+            _ = try await h.push(
+                p.laptop.update(.reflection, id, base: 1, changes: FieldChanges(body: "Laptop line.\n")), by: p.amara,
+                device: p.laptop)
+            let conflict = try await h.push(
+                p.phone.update(.reflection, id, base: 1, changes: FieldChanges(body: "Phone line.\n")), by: p.amara,
+                device: p.phone)
+            _ = try await h.push(
+                p.laptop.resolve(
+                    .reflection, id, base: 3,
+                    resolution: Resolution(choice: .keepCurrent, revisionIDs: [conflict.mutationID])), by: p.amara,
+                device: p.laptop)
+            _ = try await h.push(
+                p.laptop.update(.reflection, id, base: 4, changes: FieldChanges(body: "Laptop line, written later.\n")),
+                by: p.amara, device: p.laptop)
+            let stale = try await h.push(
+                p.phone.resolve(
+                    .reflection, id, base: 3,
+                    resolution: Resolution(
+                        choice: .takeRevision, revisionIDs: [conflict.mutationID], takenRevisionID: conflict.mutationID)
+                ),
+                by: p.amara, device: p.phone)
+            #expect(stale.outcome == .conflict)
+            let (changes, _) = try await h.pull(p.amara)
+            let record = try #require(changes.last { $0.id == id })
+            #expect(record.reflection?.body == "Laptop line, written later.\n")
+            #expect(record.revisions?.map(\.fields.body) == ["Phone line.\n"])
+        }
+    }
+
+    @Test func aRejectionThatNeedsAResolveFirstAppliesWhenTheSameMutationIsSentAgain() async throws {
+        try await StoreHarness.with { h in
+            var p = try await People(h)
+            let id = UUID()
+            _ = try await h.push(
+                p.laptop.createReflection(id: id, body: "First line.\n"), by: p.amara, device: p.laptop)
+            _ = try await h.push(
+                p.laptop.update(.reflection, id, base: 1, changes: FieldChanges(body: "Laptop line.\n")), by: p.amara,
+                device: p.laptop)
+            let conflict = try await h.push(
+                p.phone.update(.reflection, id, base: 1, changes: FieldChanges(body: "Phone line.\n")), by: p.amara,
+                device: p.phone)
+            let delete = p.laptop.delete(.reflection, id, base: 3)
+            #expect(try await h.push(delete, by: p.amara, device: p.laptop).code == "open_conflicts")
+            _ = try await h.push(
+                p.phone.resolve(
+                    .reflection, id, base: 3,
+                    resolution: Resolution(choice: .keepCurrent, revisionIDs: [conflict.mutationID])
+                ), by: p.amara, device: p.phone)
+            // 'reflect retry' sends the very same mutation again: it applies now, not "duplicate: rejected".
+            let again = try await h.push(delete, by: p.amara, device: p.laptop)
+            #expect(again.outcome == .applied)
+        }
+    }
+
     // MARK: Bounds
 
     @Test func aTitleHasAByteBoundAsWellAsACharacterBound() async throws {
@@ -374,7 +458,23 @@ import Testing
         try SQLiteStore(path: configuration.databasePath).close()
         #expect(try mode(configuration.databasePath) == 0o600)
 
-        // A folder that others can write to is refused, with the way out.
+        // A link where the WAL goes is refused, not followed.
+        let planted = TemporaryDirectory.make(prefix: "planted")
+        let target = planted.appendingPathComponent("elsewhere").path
+        FileManager.default.createFile(atPath: target, contents: Data())
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: target)
+        try FileManager.default.createSymbolicLink(
+            atPath: planted.appendingPathComponent("db.sqlite-wal").path, withDestinationPath: target)
+        #expect(throws: (any Error).self) {
+            try SQLiteStore(path: planted.appendingPathComponent("db.sqlite").path).close()
+        }
+        #expect(try mode(target) == 0o644)
+
+        // A folder of ours that others could read is made private; one that others can write to is refused.
+        let readable = TemporaryDirectory.make(prefix: "readable")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: readable.path)
+        try ReflectServer.prepareDataDirectory(ServerConfiguration(dataDirectory: readable))
+        #expect(try mode(readable.path) == 0o700)
         let open = TemporaryDirectory.make(prefix: "open")
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: open.path)
         let error = #expect(throws: (any Error).self) {

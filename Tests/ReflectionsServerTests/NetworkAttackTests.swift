@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOSSL
 import ReflectionsModel
 import ReflectionsTestSupport
@@ -57,6 +58,15 @@ import Testing
         }
     }
 
+    @Test func loginAttemptsAreCountedPerIPv4AddressAndPerIPv6Prefix() throws {
+        let key = { (address: String) in ReflectContext.throttleKey(try SocketAddress(ipAddress: address, port: 1)) }
+        #expect(try key("127.0.0.2") == "127.0.0.2")
+        #expect(try key("127.0.0.2") != key("127.0.0.3"))
+        #expect(try key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        #expect(try key("2001:db8:1:2::1") != key("2001:db8:1:3::1"))
+        #expect(try key("::ffff:192.0.2.7") == "192.0.2.7")
+    }
+
     @Test func aHandleThatCannotExistIsRefusedBeforeAnythingIsStored() async throws {
         try await LiveServer.with { server in
             try await TestHTTPClient.with(server) { client in
@@ -107,6 +117,22 @@ import Testing
             // The drip would have gone on for 20 s; the server closed long before.
             #expect(closedAfter < .seconds(15), "\(start.prefix(20)): \(closedAfter)")
         }
+        // A large body at a steady 32 KiB/s takes longer than the request deadline, but earns the time it needs.
+        let token = try await TestHTTPClient.with(server) { client in try await client.member("amara").token }
+        let json = "{\"protocolVersion\":1,\"clientID\":\"\(UUID().uuidString)\",\"mutations\":[]}"
+        let body = json + String(repeating: " ", count: 160 * 1024 - json.utf8.count)
+        let slow = try await RawTLSConnection.open(port: server.port, certificatePEM: server.certificatePEM)
+        try await slow.send(
+            "POST /v1/sync/push HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n")
+        var rest = Substring(body)
+        while !rest.isEmpty {
+            try await slow.send(String(rest.prefix(16 * 1024)))
+            rest = rest.dropFirst(16 * 1024)
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let answer = String(decoding: try await slow.receiveAll(timeout: .seconds(30)), as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(80))")
         // A normal request still works.
         let status = try await TestHTTPClient.with(server) { client in try await client.send(.GET, "/healthz").status }
         #expect(status == 200)

@@ -12,9 +12,19 @@ import Testing
 /// the real server storage, with offline periods, random sync order, dropped responses, duplicated pushes,
 /// syncs killed part-way, skewed and jumping clocks, visibility flips, deletes and comments.
 ///
-/// Afterwards every replica must equal what the server says its member may see, nothing may be applied twice,
-/// and every edit ever made must be in the final state, in a kept conflict revision, or in a rejected change kept
-/// on its device. `REFLECT_SIM_SEEDS=N` runs N seeds (default 1,000); `REFLECT_SIM_SEED=S` replays one.
+/// The oracles are the test's own (``SimulationHistory``), not the server's answers:
+/// - **Leaked**: after every sync, no device holds another member's reflection that its author never shared, a
+///   comment on one, a hidden comment of another, another's tombstone details or another's conflict revision;
+///   at the end, a device holds another member's reflection (or a comment on it) only if the author's own
+///   devices show it shared, and then with the author's text.
+/// - **Lost**: every edit is kept where its author can see it — live in the record it was written to, in an open
+///   conflict revision of that record on one of their devices, or in a rejected change whose code the rules
+///   allow for that edit (counted by code) — unless a device of its author deleted that record while showing
+///   that very edit (an edit the deleting device never saw is never excused).
+/// - **Diverged**: every device equals what the server lets its member see, with nothing left pending.
+/// - **Duplicated**: nothing applied twice.
+/// Faults are counted when they fire. `REFLECT_SIM_SEEDS=N` runs N seeds (default 1,000); `REFLECT_SIM_SEED=S`
+/// replays one.
 @Suite struct SimulationTests {
     static let seeds: [UInt64] = {
         let env = ProcessInfo.processInfo.environment
@@ -52,11 +62,14 @@ import Testing
         Reliability.record(
             "simulation",
             [
-                "seeds": t.seeds, "replicas": t.replicas, "syncs": t.syncs, "faults": t.faults,
-                "edits_checked": t.edits,
+                "seeds": t.seeds, "replicas": t.replicas, "syncs": t.syncs, "faults_fired": t.faults,
+                "edits_checked": t.edits, "edits_exempt_deleted": t.exempt, "edits_in_revisions": t.inRevisions,
+                "edits_rejected_kept": t.rejectedKept, "comments_hidden_with_reflection": t.hiddenWithReflection,
                 "lost": t.lost, "duplicated": t.duplicated, "leaked": t.leaked, "diverged": t.diverged,
                 "failed_seeds": t.failedSeeds,
-            ])
+            ].merging(t.rejections.map { ("rejected_\($0.key)", $0.value) }, uniquingKeysWith: +))
+        #expect(t.seeds == Self.seeds.count)
+        #expect(t.edits > 0)
     }
 }
 
@@ -67,6 +80,11 @@ struct SimulationTotals: Sendable {
     var syncs = 0
     var faults = 0
     var edits = 0
+    var exempt = 0
+    var inRevisions = 0
+    var rejectedKept = 0
+    var hiddenWithReflection = 0
+    var rejections: [String: Int] = [:]
     var lost = 0
     var duplicated = 0
     var leaked = 0
@@ -77,11 +95,16 @@ struct SimulationTotals: Sendable {
         seeds += 1
         replicas += simulation.replicas.count
         syncs += simulation.syncs
-        faults += simulation.faults
-        edits += simulation.markers.count
+        faults += simulation.transports.map { $0.fired.withLock { $0 } }.reduce(0, +)
+        edits += simulation.figures.checked
+        exempt += simulation.figures.exempt
+        inRevisions += simulation.figures.inRevisions
+        rejectedKept += simulation.figures.rejectedKept
+        hiddenWithReflection += simulation.figures.hiddenWithReflection
+        rejections.merge(simulation.figures.rejections, uniquingKeysWith: +)
         lost += problems.filter { $0.contains("is lost") }.count
         duplicated += problems.filter { $0.contains("applied twice") }.count
-        leaked += problems.filter { $0.contains("may not see") }.count
+        leaked += problems.filter { $0.contains("leak:") }.count
         diverged += problems.filter { $0.contains("differs") || $0.contains("pending") }.count
         failedSeeds += problems.isEmpty ? 0 : 1
     }
@@ -113,6 +136,8 @@ final class SimTransport: SyncTransport {
     let member: Member
     let clock: SimClock
     let fault = Mutex<Fault>(.none)
+    /// Faults that really happened (a fault armed for a sync that pushes nothing does not fire).
+    let fired = Mutex<Int>(0)
 
     init(server: SQLiteStore, member: Member, clock: SimClock) {
         self.server = server
@@ -123,11 +148,14 @@ final class SimTransport: SyncTransport {
     func push(_ request: PushRequest, token: String) async throws -> PushResponse {
         switch fault.withLock({ $0 }) {
         case .failBeforePush:
+            fired.withLock { $0 += 1 }
             throw Injected()
         case .dropPushResponse:
+            fired.withLock { $0 += 1 }
             _ = try await server.push(request, by: member, now: clock.read())
             throw Injected()
         case .duplicatePush:
+            fired.withLock { $0 += 1 }
             _ = try await server.push(request, by: member, now: clock.read())
             return try await server.push(request, by: member, now: clock.read())
         default:
@@ -142,7 +170,10 @@ final class SimTransport: SyncTransport {
             fault = .failDuringPull(afterPages: pages - 1)
             return false
         }
-        if fail { throw Injected() }
+        if fail {
+            fired.withLock { $0 += 1 }
+            throw Injected()
+        }
         return try await server.pull(for: member, since: since, limit: limit)
     }
 }
@@ -173,13 +204,24 @@ final class Simulation: @unchecked Sendable {
     let clock = SimClock()
     var members: [Member] = []
     var replicas: [Replica] = []
-    /// Marker → (replica that wrote it, record it was written into).
-    var markers: [String: (replica: Int, record: UUID)] = [:]
-    /// (replica, record) pairs whose own markers the author deliberately deleted.
-    var exempt: Set<String> = []
+    /// The test's own record of who wrote what (the oracles' ground truth).
+    var history = SimulationHistory()
+    /// Leaks seen right after a sync (the final check adds its own).
+    var leaksDuringRun: [String] = []
     var counter = 0
     var syncs = 0
-    var faults = 0
+    var figures = Figures()
+    var transports: [SimTransport] { replicas.map(\.transport) }
+
+    /// What the final check counted.
+    struct Figures {
+        var checked = 0
+        var exempt = 0
+        var inRevisions = 0
+        var rejectedKept = 0
+        var hiddenWithReflection = 0
+        var rejections: [String: Int] = [:]
+    }
 
     init(seed: UInt64) throws {
         self.seed = seed
@@ -214,11 +256,24 @@ final class Simulation: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func marker(_ replica: Replica, _ record: UUID) -> String {
+    func memberIndex(_ replica: Replica) -> Int { members.firstIndex(of: replica.member)! }
+
+    func snapshot(_ replica: Replica) throws -> DeviceSnapshot {
+        try DeviceSnapshot.read(
+            path: directory.appendingPathComponent("replica\(replica.index)/reflect.sqlite").path)
+    }
+
+    /// A new unique marker; it enters the history only once the write that carries it succeeded.
+    func newMarker(_ replica: Replica) -> String {
         counter += 1
-        let text = "⟦r\(replica.index)m\(counter)⟧"
-        markers[text] = (replica.index, record)
-        return text
+        return "⟦r\(replica.index)m\(counter)⟧"
+    }
+
+    func remember(_ markers: [String], _ replica: Replica, record: UUID, entity: EntityKind) {
+        for text in markers {
+            history.markers[text] = .init(
+                replica: replica.index, member: memberIndex(replica), record: record, entity: entity)
+        }
     }
 
     func run() async throws {
@@ -237,7 +292,10 @@ final class Simulation: @unchecked Sendable {
             replica.transport.fault.withLock { $0 = .none }
         }
         for _ in 0..<3 {
-            for replica in replicas { try await SyncEngine(store: replica.store, transport: replica.transport).sync() }
+            for replica in replicas {
+                try await SyncEngine(store: replica.store, transport: replica.transport).sync()
+                try checkLeaksAfterSync(replica)
+            }
         }
     }
 
@@ -250,33 +308,52 @@ final class Simulation: @unchecked Sendable {
         switch roll {
         case 0..<15:
             let id = UUID()
-            let text = "Seed text \(marker(replica, id)).\n\nSecond paragraph.\n"
+            let marker = newMarker(replica)
+            let text = "Seed text \(marker).\n\nSecond paragraph.\n"
+            let visibility: Visibility = Bool.random(using: &rng) ? .community : .private
             _ = try replica.store.write(
-                title: "Reflection \(counter)", body: text,
-                visibility: Bool.random(using: &rng) ? .community : .private, promptID: 1, id: id)
+                title: "Reflection \(counter)", body: text, visibility: visibility, promptID: 1, id: id)
+            history.author[id] = memberIndex(replica)
+            history.entity[id] = .reflection
+            if visibility == .community { history.everShared.insert(id) }
+            remember([marker], replica, record: id, entity: .reflection)
         case 15..<40:
             guard let target = try ownReflections(replica).randomElement(using: &rng) else { return }
             var words = target.reflection.body.components(separatedBy: " ")
             let position = Int.random(in: 0...words.count, using: &rng)
-            words.insert(marker(replica, target.reflection.id), at: position)
+            var written = [newMarker(replica)]
+            words.insert(written[0], at: position)
             var body = words.joined(separator: " ")
             if Int.random(in: 0..<4, using: &rng) == 0 {
-                body += "\n\nA new paragraph \(marker(replica, target.reflection.id)).\n"
+                written.append(newMarker(replica))
+                body += "\n\nA new paragraph \(written[1]).\n"
             }
-            _ = try? replica.store.edit(id: target.reflection.id, body: body)
+            if (try? replica.store.edit(id: target.reflection.id, body: body)) != nil {
+                remember(written, replica, record: target.reflection.id, entity: .reflection)
+            }
         case 40..<47:
             guard let target = try ownReflections(replica).randomElement(using: &rng) else { return }
             let flipped: Visibility = target.reflection.visibility == .private ? .community : .private
-            _ = try? replica.store.edit(id: target.reflection.id, visibility: flipped)
+            if (try? replica.store.edit(id: target.reflection.id, visibility: flipped)) != nil, flipped == .community {
+                history.everShared.insert(target.reflection.id)
+            }
         case 47..<51:
             guard let target = try ownReflections(replica).randomElement(using: &rng) else { return }
-            exempt.insert("\(replica.index)/\(target.reflection.id)")
-            try? replica.store.delete(.reflection, id: target.reflection.id)
+            if (try? replica.store.delete(.reflection, id: target.reflection.id)) != nil {
+                history.deletedText[target.reflection.id, default: ""] +=
+                    target.reflection.title + "\n" + target.reflection.body + "\n"
+            }
         case 51..<63:
             let visible = try replica.store.reflections().filter { $0.reflection.visibility == .community }
             guard let target = visible.randomElement(using: &rng) else { return }
             let id = UUID()
-            _ = try? replica.store.comment(on: target.reflection.id, body: "Comment \(marker(replica, id))", id: id)
+            let marker = newMarker(replica)
+            if (try? replica.store.comment(on: target.reflection.id, body: "Comment \(marker)", id: id)) != nil {
+                history.author[id] = memberIndex(replica)
+                history.entity[id] = .comment
+                history.parent[id] = target.reflection.id
+                remember([marker], replica, record: id, entity: .comment)
+            }
         case 63..<70:
             replica.online.toggle()
         case 70..<73:
@@ -294,7 +371,6 @@ final class Simulation: @unchecked Sendable {
             }
             replica.transport.fault.withLock { $0 = fault }
             syncs += 1
-            if case .none = fault {} else { faults += 1 }
             let pageSize = Int.random(in: 1...5, using: &rng)
             do {
                 try await SyncEngine(
@@ -304,13 +380,91 @@ final class Simulation: @unchecked Sendable {
                 // A failed or killed sync: the next one must make up for it.
             }
             replica.transport.fault.withLock { $0 = .none }
+            try checkLeaksAfterSync(replica)
+        }
+    }
+
+    // MARK: Oracles
+
+    /// Right after a sync, from the history alone: nothing on this device that its member may never see.
+    func checkLeaksAfterSync(_ replica: Replica) throws {
+        let me = replica.member.id
+        let device = try snapshot(replica)
+        func leak(_ text: String) {
+            leaksDuringRun.append("leak: replica \(replica.index) (\(replica.member.handle)) \(text)")
+        }
+        for record in device.records.values {
+            guard let author = record.authorID, author != me else { continue }
+            switch record.entity {
+            case .reflection:
+                if !history.everShared.contains(record.id) { leak("holds \(record.id), never shared by its author") }
+            case .comment:
+                if let parent = record.reflectionID, !history.everShared.contains(parent),
+                    history.author[parent].map({ members[$0].id }) != me
+                {
+                    leak("holds comment \(record.id) on \(parent), never shared by its author")
+                }
+                if record.hidden { leak("holds another's hidden comment \(record.id)") }
+            }
+            if record.deleted { leak("keeps the details of another's deleted \(record.entity.rawValue) \(record.id)") }
+        }
+        for revision in device.revisions {
+            let author = history.author[revision.recordID].map { members[$0].id }
+            if author != me || history.entity[revision.recordID]?.rawValue != revision.entity {
+                leak("holds a conflict revision of \(revision.entity) \(revision.recordID), not its author's record")
+            }
         }
     }
 
     /// The invariants; an empty list when they all hold.
     func check() async throws -> [String] {
-        var problems: [String] = []
-        // 1. Every replica equals what the server says its member may see, with nothing left pending.
+        var problems = leaksDuringRun
+        var devices: [Int: DeviceSnapshot] = [:]
+        for replica in replicas { devices[replica.index] = try snapshot(replica) }
+        func devicesOf(_ member: Int) -> [Replica] { replicas.filter { $0.member.id == members[member].id } }
+
+        // The author's truth, from the author's own devices (which must agree).
+        var truth: [UUID: DeviceSnapshot.Record?] = [:]
+        for (id, author) in history.author where history.entity[id] == .reflection {
+            let copies = devicesOf(author).map { devices[$0.index]!.records[id] }
+            let shown = copies.map {
+                $0.map { "\($0.title)|\($0.body)|\($0.visibility ?? "")|\($0.deleted)" } ?? "absent"
+            }
+            if Set(shown).count > 1 { problems.append("the author's devices differ on \(id): \(Set(shown))") }
+            truth[id] = copies.first ?? nil
+        }
+        func shared(_ id: UUID) -> Bool {
+            guard let record = truth[id] ?? nil else { return false }
+            return record.visibility == "community" && !record.deleted
+        }
+
+        // 1. Leaks at the end, against the authors' devices.
+        for replica in replicas {
+            let me = replica.member.id
+            for record in devices[replica.index]!.records.values where !record.deleted {
+                guard let author = history.author[record.id], members[author].id != me else { continue }
+                switch record.entity {
+                case .reflection:
+                    if !shared(record.id) {
+                        problems.append(
+                            "leak: replica \(replica.index) holds \(record.id), which its author does not share")
+                    } else if let truth = truth[record.id] ?? nil,
+                        truth.title != record.title || truth.body != record.body
+                    {
+                        problems.append("replica \(replica.index) differs from the author's text of \(record.id)")
+                    }
+                case .comment:
+                    guard let parent = history.parent[record.id] else { continue }
+                    let parentAuthor = history.author[parent].map { members[$0].id }
+                    if !shared(parent) && parentAuthor != me {
+                        problems.append(
+                            "leak: replica \(replica.index) holds comment \(record.id) on an unshared reflection")
+                    }
+                }
+            }
+        }
+
+        // 2. Every replica equals what the server lets its member see, with nothing left pending.
         for replica in replicas {
             let status = try replica.store.status()
             if status.pendingMutations != 0 {
@@ -337,25 +491,13 @@ final class Simulation: @unchecked Sendable {
             for (id, text) in serverView where local[id] != text {
                 problems.append("replica \(replica.index) differs from the server on \(id): \(local[id] ?? "missing")")
             }
-            // A change the server rejected stays on its device, with its text, until the member deals with it.
-            let keptRejected = Set(try replica.store.outbox().filter { $0.state == "rejected" }.map(\.recordID))
+            let keptRejected = Set(devices[replica.index]!.rejected.map(\.recordID))
             for id in local.keys where serverView[id] == nil && !keptRejected.contains(id) {
-                let raw = try await server.pool.read { db in
-                    try Row.fetchOne(db, sql: "SELECT * FROM reflections WHERE id = ?", arguments: [id.uuidString])?
-                        .description
-                        ?? Row.fetchOne(
-                            db,
-                            sql:
-                                "SELECT c.*, r.visibility AS pv, r.deleted AS pd, r.author_id AS pa FROM comments c JOIN reflections r ON r.id = c.reflection_id WHERE c.id = ?",
-                            arguments: [id.uuidString])?.description
-                        ?? "absent"
-                }
-                problems.append(
-                    "replica \(replica.index) (member \(replica.member.handle)) holds \(id) [\(local[id] ?? "")], which its member may not see; server: \(raw)"
-                )
+                problems.append("replica \(replica.index) holds \(id), which the server does not give it (pending)")
             }
         }
-        // 2. Nothing applied twice.
+
+        // 3. Nothing applied twice.
         let doubles = try await server.pool.read { db in
             try Int.fetchOne(
                 db,
@@ -365,24 +507,87 @@ final class Simulation: @unchecked Sendable {
                     """) ?? 0
         }
         if doubles > 0 { problems.append("\(doubles) mutation(s) applied twice") }
-        // 3. Every edit survives somewhere.
-        let kept = try await server.pool.read { db -> String in
-            let rows =
-                try String.fetchAll(db, sql: "SELECT title || ' ' || body FROM reflections")
-                + String.fetchAll(db, sql: "SELECT body FROM comments")
-                + String.fetchAll(db, sql: "SELECT fields FROM conflict_revisions")
-            return rows.joined(separator: "\n")
+
+        // 4. Every edit is kept where its author can see it.
+        for device in devices.values {
+            for rejected in device.rejected { figures.rejections[rejected.code, default: 0] += 1 }
         }
-        var rejected: [Int: String] = [:]
-        for replica in replicas {
-            rejected[replica.index] = try replica.store.outbox().filter { $0.state == "rejected" }.compactMap(\.text)
-                .joined(separator: "\n")
-        }
-        for (text, origin) in markers where !exempt.contains("\(origin.replica)/\(origin.record)") {
-            let escaped = String(data: try JSONEncoder().encode(text), encoding: .utf8)!.dropFirst().dropLast()
-            if !kept.contains(text) && !kept.contains(escaped) && !(rejected[origin.replica] ?? "").contains(text) {
-                problems.append("the edit \(text) of replica \(origin.replica) on \(origin.record) is lost")
+        for (text, marker) in history.markers.sorted(by: { $0.key < $1.key }) {
+            let record = marker.record
+            let reflection = marker.entity == .reflection ? record : history.parent[record]!
+            figures.checked += 1
+            let mine = devicesOf(marker.member).map { devices[$0.index]! }
+            if mine.contains(where: { device in
+                device.records[record].map { !$0.deleted && ($0.title + "\n" + $0.body).contains(text) } ?? false
+            }) {
+                continue
             }
+            if mine.contains(where: { device in
+                device.revisions.contains {
+                    $0.recordID == record && $0.entity == marker.entity.rawValue
+                        && DeviceSnapshot.contains($0.json, text)
+                }
+            }) {
+                figures.inRevisions += 1
+                continue
+            }
+            let allowed: Set<String> =
+                marker.entity == .comment ? ["not_found", "not_community"] : ["too_many_conflicts", "open_conflicts"]
+            if let kept = mine.lazy.flatMap(\.rejected).first(where: {
+                $0.recordID == record && DeviceSnapshot.contains($0.mutationJSON, text)
+            }) {
+                if allowed.contains(kept.code) {
+                    figures.rejectedKept += 1
+                    continue
+                }
+                problems.append(
+                    "the edit \(text) of replica \(marker.replica) on \(record) is lost: rejected as \(kept.code)")
+                continue
+            }
+            // A comment on a reflection its author made private (or deleted) leaves its writer's sight with it;
+            // it is kept on the server and returns if the reflection is shared again.
+            if marker.entity == .comment, !shared(reflection) {
+                let stored = try await server.pool.read { db in
+                    try String.fetchOne(
+                        db, sql: "SELECT body FROM comments WHERE id = ?", arguments: [record.uuidString])
+                }
+                if stored?.contains(text) == true {
+                    figures.hiddenWithReflection += 1
+                    continue
+                }
+            }
+            // Deleted knowingly: a device of its author deleted the record while showing this edit.
+            if history.deletedText[record]?.contains(text) == true {
+                figures.checked -= 1
+                figures.exempt += 1
+                continue
+            }
+            if ProcessInfo.processInfo.environment["REFLECT_SIM_DEBUG"] != nil {
+                for (index, device) in devices.sorted(by: { $0.key < $1.key }) {
+                    print(
+                        "DEBUG device \(index) member \(replicas[index].member.handle): \(String(describing: device.records[record])) revisions \(device.revisions.filter { $0.recordID == record }.map(\.json)) rejected \(device.rejected.filter { $0.recordID == record }.map(\.code))"
+                    )
+                }
+                let dump = try await server.pool.read { db in
+                    (try Row.fetchAll(
+                        db, sql: "SELECT * FROM conflict_revisions WHERE record_id = ?", arguments: [record.uuidString]
+                    ).map(\.description)
+                        + Row.fetchAll(
+                            db,
+                            sql:
+                                "SELECT version, fields, producer_client_id, fast_forward FROM record_versions WHERE record_id = ?",
+                            arguments: [record.uuidString]
+                        ).map(\.description)
+                        + Row.fetchAll(
+                            db, sql: "SELECT * FROM change_log WHERE record_id = ?", arguments: [record.uuidString]
+                        ).map(\.description)
+                        + Row.fetchAll(db, sql: "SELECT * FROM applied_mutations", arguments: []).map(\.description))
+                        .joined(separator: "\n")
+                }
+                print("DEBUG server:\n\(dump)")
+            }
+            problems.append(
+                "the edit \(text) of replica \(marker.replica) on \(marker.entity.rawValue) \(record) is lost")
         }
         return problems
     }

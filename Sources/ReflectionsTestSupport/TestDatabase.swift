@@ -29,6 +29,14 @@ public enum TestDatabase: Sendable {
         return try? PostgresURL(text)
     }
 
+    /// Whether the PostgreSQL-only tests must run: a cluster address is set (even one that does not parse, which
+    /// then fails them with the reason) or the run is CI's (`CI=true`), where skipping them would let a broken
+    /// set-up pass on nothing.
+    public static var postgresRequired: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return !(environment["REFLECT_TEST_POSTGRES_URL"] ?? "").isEmpty || environment["CI"] == "true"
+    }
+
     /// Whether the suite runs its servers on PostgreSQL (`REFLECT_TEST_ENGINE=postgres`).
     public static var postgresRequested: Bool {
         ProcessInfo.processInfo.environment["REFLECT_TEST_ENGINE"] == "postgres"
@@ -42,9 +50,15 @@ public enum TestDatabase: Sendable {
 
     /// A new, empty database on the test cluster.
     public static func freshPostgres() async throws -> PostgresURL {
-        guard let cluster = postgresCluster else {
+        guard let text = ProcessInfo.processInfo.environment["REFLECT_TEST_POSTGRES_URL"], !text.isEmpty else {
             throw TestDatabaseError(
-                "REFLECT_TEST_ENGINE=postgres needs REFLECT_TEST_POSTGRES_URL (Scripts/with-postgres.sh sets it)")
+                "the PostgreSQL tests need REFLECT_TEST_POSTGRES_URL (Scripts/with-postgres.sh sets it)")
+        }
+        let cluster: PostgresURL
+        do {
+            cluster = try PostgresURL(text)
+        } catch {
+            throw TestDatabaseError("REFLECT_TEST_POSTGRES_URL does not parse: \(error)")
         }
         let name = "reflect_test_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
         var logger = Logger(label: "reflect-test-admin")

@@ -8,7 +8,9 @@ import Testing
         try await LiveServer.with { server in
             try await TestHTTPClient.with(server) { client in
                 let session = try await client.member("amara")
-                #expect(session.token.count >= 22)  // 256 random bits in base64url
+                // 256 random bits in base64url without padding: 43 characters of A-Z a-z 0-9 - _.
+                #expect(session.token.count == 43)
+                #expect(session.token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) })
                 let me = try await client.send(.GET, "/v1/me", token: session.token)
                 #expect(me.status == 200)
                 #expect(try me.decode(Member.self).handle == "amara")

@@ -70,9 +70,9 @@ import Testing
         let codes = tallies.rejectedByCode
         let byCode = codes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print(
-            "privacy property: \(tallies.histories) histories, \(tallies.steps) steps, \(tallies.pulls) pulls, "
-                + "\(tallies.changesChecked) changes checked, \(failures.count) failures; rejections by code: \(byCode)"
-        )
+            "reliability: privacy property {\"histories\":\(tallies.histories),\"steps\":\(tallies.steps),"
+                + "\"pulls\":\(tallies.pulls),\"changes_checked\":\(tallies.changesChecked),"
+                + "\"failures\":\(failures.count)} rejections by code: \(byCode)")
         #expect(tallies.histories == seeds.count)
         #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
         // The generator reaches the cases it exists for.

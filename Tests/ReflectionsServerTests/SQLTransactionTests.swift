@@ -15,7 +15,7 @@ import Testing
         var engines: [(String, any SQLEngine & ServerStore)] = [
             ("sqlite", try SQLiteStore(path: TemporaryDirectory.make(prefix: "tx").appendingPathComponent("db").path))
         ]
-        if TestDatabase.postgresCluster != nil {
+        if TestDatabase.postgresRequired {
             var logger = Logger(label: "test")
             logger.logLevel = .warning
             engines.append(

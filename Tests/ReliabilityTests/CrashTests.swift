@@ -92,28 +92,33 @@ import Testing
 
     @Test func killingReflectdUnderConcurrentPushesLosesNoAcknowledgedWrite() async throws {
         let data = TemporaryDirectory.make(prefix: "crash-reflectd")
-        let (acked, attempted, cycles) = try await Self.killReflectdRepeatedly(
-            data: data, arguments: [], cycles: Self.serverCycles)
+        let run = try await Self.killReflectdRepeatedly(data: data, arguments: [], cycles: Self.serverCycles)
         let path = data.appendingPathComponent("reflectd.sqlite").path
         #expect(try Self.integrity(path) == "ok")
-        let stored = try await DatabaseQueue(path: path).read { db in
-            Set(try String.fetchAll(db, sql: "SELECT id FROM reflections").compactMap { UUID(uuidString: $0) })
+        let (stored, rows) = try await DatabaseQueue(path: path).read { db in
+            (
+                Set(try String.fetchAll(db, sql: "SELECT id FROM reflections").compactMap { UUID(uuidString: $0) }),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reflections") ?? 0
+            )
         }
-        let lost = acked.subtracting(stored)
-        #expect(!acked.isEmpty)
+        let lost = run.acknowledged.subtracting(stored)
+        #expect(!run.acknowledged.isEmpty)
         #expect(lost.isEmpty, "\(lost.count) acknowledged reflections lost")
-        #expect(stored.isSubset(of: attempted))
+        // After the re-sends, everything sent is stored, once; a re-sent committed batch answered `duplicate`.
+        #expect(stored == run.attempted)
+        #expect(rows == stored.count)
+        #expect(run.resentOther == 0)
         Reliability.record(
             "crash: reflectd killed under 4 pushers",
-            ["cycles": cycles, "acknowledged": acked.count, "stored": stored.count, "lost": lost.count])
+            run.figures.merging(["stored": stored.count, "lost": lost.count], uniquingKeysWith: +))
     }
 
     /// The same on PostgreSQL: a server killed with writes sent but not committed leaves nothing half-done, and
     /// nothing it acknowledged is lost.
-    @Test(.enabled(if: TestDatabase.postgresCluster != nil, "needs REFLECT_TEST_POSTGRES_URL"))
+    @Test(.enabled(if: TestDatabase.postgresRequired, "needs REFLECT_TEST_POSTGRES_URL (always runs when CI=true)"))
     func killingReflectdOnPostgresLosesNoAcknowledgedWrite() async throws {
         let url = try await TestDatabase.freshPostgres()
-        let (acked, attempted, cycles) = try await Self.killReflectdRepeatedly(
+        let run = try await Self.killReflectdRepeatedly(
             data: TemporaryDirectory.make(prefix: "crash-reflectd-pg"), arguments: ["--database", url.address],
             cycles: max(1, Self.serverCycles / 2))
         let store = try await PostgresStore(url: url, maximumConnections: 1)
@@ -124,27 +129,46 @@ import Testing
             try tx.fetchAll("SELECT count(*) AS n FROM record_versions", [])[0].integer("n")
         }
         await store.close()
-        let lost = acked.subtracting(stored)
-        #expect(!acked.isEmpty)
+        let lost = run.acknowledged.subtracting(stored)
+        #expect(!run.acknowledged.isEmpty)
         #expect(lost.isEmpty, "\(lost.count) acknowledged reflections lost")
-        #expect(stored.isSubset(of: attempted))
+        #expect(stored == run.attempted)
+        #expect(run.resentOther == 0)
         // Every stored record has its version row: no transaction was half applied.
         #expect(versions == stored.count)
         Reliability.record(
             "crash: reflectd on PostgreSQL killed under 4 pushers",
-            ["cycles": cycles, "acknowledged": acked.count, "stored": stored.count, "lost": lost.count])
+            run.figures.merging(["stored": stored.count, "lost": lost.count], uniquingKeysWith: +))
+    }
+
+    /// What a run of kills did: the ids acknowledged as applied, all ids sent, and what re-sending every batch
+    /// that got no answer brought (a committed batch whose answer the kill cut off must answer `duplicate`).
+    struct KillRun {
+        var acknowledged: Set<UUID>
+        var attempted: Set<UUID>
+        var cycles: Int
+        var resentBatches = 0
+        var resentDuplicate = 0
+        var resentApplied = 0
+        var resentOther = 0
+
+        var figures: [String: Int] {
+            [
+                "cycles": cycles, "acknowledged": acknowledged.count, "resent_batches": resentBatches,
+                "resent_duplicate": resentDuplicate, "resent_applied": resentApplied, "resent_other": resentOther,
+            ]
+        }
     }
 
     /// Starts `reflectd serve` on `data` `cycles` times, kills it with SIGKILL after 150–600 ms of four clients
-    /// pushing batches of 10, and restarts it once more at the end. Returns the ids acknowledged as applied and
-    /// all ids sent.
-    static func killReflectdRepeatedly(data: URL, arguments: [String], cycles total: Int) async throws -> (
-        acknowledged: Set<UUID>, attempted: Set<UUID>, cycles: Int
-    ) {
+    /// pushing batches of 10, and restarts it once more at the end, where every batch that got no answer is sent
+    /// again, as a client does.
+    static func killReflectdRepeatedly(data: URL, arguments: [String], cycles total: Int) async throws -> KillRun {
         var rng = SeededGenerator(seed: 7)
         var token = ""
         let acknowledged = LockedBox<Set<UUID>>([])
         let attempted = LockedBox<Set<UUID>>([])
+        let unanswered = LockedBox<[PushRequest]>([])
         var cycles = 0
         for cycle in 0..<total {
             let server = try await ServerProcess.start(dataDirectory: data, arguments: arguments)
@@ -164,12 +188,15 @@ import Testing
                         for _ in 0..<1000 {
                             let batch = (0..<10).map { _ in device.createReflection(body: "Under load.\n") }
                             attempted.update { $0.formUnion(batch.map(\.target.id)) }
+                            let request = PushRequest(clientID: device.clientID, mutations: batch)
                             guard
                                 let answer = try? await client.send(
-                                    .POST, "/v1/sync/push",
-                                    json: PushRequest(clientID: device.clientID, mutations: batch),
-                                    token: sessionToken)
-                            else { break }
+                                    .POST, "/v1/sync/push", json: request, token: sessionToken),
+                                answer.status == 200
+                            else {
+                                unanswered.update { $0.append(request) }
+                                break
+                            }
                             if answer.status == 200 {
                                 let results = try answer.decode(PushResponse.self).results
                                 let applied = zip(batch, results).filter { $0.1.effectiveOutcome == .applied }
@@ -187,9 +214,22 @@ import Testing
             }
             cycles += 1
         }
-        // Restart once more: it must start on what the kills left.
+        // Restart once more: it must start on what the kills left. Every batch without an answer is sent again.
         let server = try await ServerProcess.start(dataDirectory: data, arguments: arguments)
+        var run = KillRun(acknowledged: acknowledged.value, attempted: attempted.value, cycles: cycles)
+        let client = try TestHTTPClient(baseURL: server.baseURL, certificatePEM: server.certificatePEM)
+        for request in unanswered.value {
+            run.resentBatches += 1
+            for result in try await client.push(request.mutations, client: request.clientID, token: token) {
+                switch (result.outcome, result.originalOutcome) {
+                case (.duplicate, .applied): run.resentDuplicate += 1
+                case (.applied, _): run.resentApplied += 1
+                default: run.resentOther += 1
+                }
+            }
+        }
+        try await client.shutdown()
         _ = await server.stop()
-        return (acknowledged.value, attempted.value, cycles)
+        return run
     }
 }

@@ -14,18 +14,26 @@ import Testing
 
     @Test func oldTLSVersionsAreRefusedAndTLS12And13Work() async throws {
         try await LiveServer.with { server in
-            // SECLEVEL=0 lets the client offer the old versions: a refusal then comes from the server.
-            for version in ["-tls1", "-tls1_1"] {
+            // SECLEVEL=0 lets the client offer the old versions: a refusal then comes from the server. A refusal
+            // counts only if the TCP connection was made ("CONNECTED(") and the handshake then failed without a
+            // certificate: a closed port is not a refusal.
+            var figures: [String: Int] = [:]
+            for (version, name) in [("-tls1", "tls10_refused"), ("-tls1_1", "tls11_refused")] {
                 let output = try await openssl(
                     [version, "-cipher", "DEFAULT:@SECLEVEL=0"], stdin: "Q\n", port: server.port)
-                #expect(output.status != 0, "\(version) was accepted")
-                #expect(!output.stdout.contains("BEGIN CERTIFICATE") || output.stdout.contains("Cipher is (NONE)"))
+                let refusedByTLS =
+                    output.status != 0 && output.stdout.contains("CONNECTED(")
+                    && (!output.stdout.contains("BEGIN CERTIFICATE") || output.stdout.contains("Cipher is (NONE)"))
+                #expect(refusedByTLS, "\(version): \(output.stdout.prefix(200)) \(output.stderr.prefix(200))")
+                figures[name] = refusedByTLS ? 1 : 0
             }
-            for version in ["-tls1_2", "-tls1_3"] {
+            for (version, name) in [("-tls1_2", "tls12_ok"), ("-tls1_3", "tls13_ok")] {
                 let output = try await openssl([version], stdin: "Q\n", port: server.port)
-                #expect(output.stdout.contains("BEGIN CERTIFICATE"), "\(version): \(output.stderr)")
+                let ok = output.stdout.contains("BEGIN CERTIFICATE")
+                #expect(ok, "\(version): \(output.stderr)")
+                figures[name] = ok ? 1 : 0
             }
-            Reliability.record("tls: versions", ["tls10_refused": 1, "tls11_refused": 1, "tls12_ok": 1, "tls13_ok": 1])
+            Reliability.record("tls: versions", figures)
         }
     }
 
@@ -36,18 +44,18 @@ import Testing
         async let stalled = openssl(
             ["-quiet", "-ign_eof"], stdin: "GET /healthz HTTP/1.1\r\nHost: local", port: server.port)
         try await Task.sleep(for: .milliseconds(300))
-        try await TestHTTPClient.with(server) { client in
-            for _ in 0..<20 {
-                let answer = try await client.send(.GET, "/healthz")
-                #expect(answer.status == 200)
-            }
+        let served = try await TestHTTPClient.with(server) { client in
+            var served = 0
+            for _ in 0..<20 where try await client.send(.GET, "/healthz").status == 200 { served += 1 }
+            return served
         }
+        #expect(served == 20)
         _ = try await stalled
         let elapsed = ContinuousClock.now - started
         #expect(elapsed < .seconds(15), "the stalled connection stayed open for \(elapsed)")
         try await server.stop()
         Reliability.record(
-            "slow client", ["closed_within_s": Int(elapsed.components.seconds) + 1, "others_served": 20])
+            "slow client", ["closed_within_s": Int(elapsed.components.seconds) + 1, "others_served": served])
     }
 
     @Test func fiftyClientsSyncingAtOnceSeeNoErrors() async throws {

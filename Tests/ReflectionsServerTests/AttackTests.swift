@@ -24,6 +24,20 @@ import Testing
             bo = try await harness.member("bo.k")
             mo = try await harness.member("mo.d", role: .moderator)
         }
+
+        /// Amara's private reflection `id` at version 3 with one open conflict revision: the laptop changed its
+        /// line, the phone changed the same line from version 1. Returns the phone's (conflicting) result.
+        mutating func conflicted(_ h: StoreHarness, id: UUID) async throws -> MutationResult {
+            _ = try await h.push(laptop.createReflection(id: id, body: "First line.\n"), by: amara, device: laptop)
+            _ = try await h.push(
+                laptop.update(.reflection, id, base: 1, changes: FieldChanges(body: "Laptop line.\n")), by: amara,
+                device: laptop)
+            let conflict = try await h.push(
+                phone.update(.reflection, id, base: 1, changes: FieldChanges(body: "Phone line.\n")), by: amara,
+                device: phone)
+            #expect(conflict.outcome == .conflict)
+            return conflict
+        }
     }
 
     // MARK: One id space
@@ -183,15 +197,7 @@ import Testing
         try await StoreHarness.with { h in
             var p = try await People(h)
             let id = UUID()
-            _ = try await h.push(
-                p.laptop.createReflection(id: id, body: "First line.\n"), by: p.amara, device: p.laptop)
-            _ = try await h.push(
-                p.laptop.update(.reflection, id, base: 1, changes: FieldChanges(body: "Laptop line.\n")),
-                by: p.amara, device: p.laptop)
-            let conflict = try await h.push(
-                p.phone.update(.reflection, id, base: 1, changes: FieldChanges(body: "Phone line, kept.\n")),
-                by: p.amara, device: p.phone)
-            #expect(conflict.outcome == .conflict)
+            let conflict = try await p.conflicted(h, id: id)
             // The laptop deletes, from the current version and from a stale one.
             for base: Int64 in [3, 1] {
                 let delete = try await h.push(
@@ -203,7 +209,7 @@ import Testing
             let (changes, _) = try await h.pull(p.amara)
             let current = try #require(changes.last { $0.id == id })
             #expect(current.kind == .upsert)
-            #expect(current.revisions?.first?.fields.body == "Phone line, kept.\n")
+            #expect(current.revisions?.first?.fields.body == "Phone line.\n")
             // Once resolved, the delete goes through.
             _ = try await h.push(
                 p.laptop.resolve(
@@ -266,13 +272,7 @@ import Testing
 
             // A stale resolve from an offline device: kept as a new revision, never over the newer text.
             let id = UUID()
-            _ = try await h.push(p.laptop.createReflection(id: id, body: "Base line.\n"), by: p.amara, device: p.laptop)
-            _ = try await h.push(
-                p.laptop.update(.reflection, id, base: 1, changes: FieldChanges(body: "Laptop line.\n")), by: p.amara,
-                device: p.laptop)
-            let conflict = try await h.push(
-                p.phone.update(.reflection, id, base: 1, changes: FieldChanges(body: "Phone line.\n")), by: p.amara,
-                device: p.phone)
+            let conflict = try await p.conflicted(h, id: id)
             _ = try await h.push(
                 p.laptop.resolve(
                     .reflection, id, base: 3,
@@ -300,14 +300,7 @@ import Testing
         try await StoreHarness.with { h in
             var p = try await People(h)
             let id = UUID()
-            _ = try await h.push(
-                p.laptop.createReflection(id: id, body: "First line.\n"), by: p.amara, device: p.laptop)
-            _ = try await h.push(
-                p.laptop.update(.reflection, id, base: 1, changes: FieldChanges(body: "Laptop line.\n")), by: p.amara,
-                device: p.laptop)
-            let conflict = try await h.push(
-                p.phone.update(.reflection, id, base: 1, changes: FieldChanges(body: "Phone line.\n")), by: p.amara,
-                device: p.phone)
+            let conflict = try await p.conflicted(h, id: id)
             let delete = p.laptop.delete(.reflection, id, base: 3)
             #expect(try await h.push(delete, by: p.amara, device: p.laptop).code == "open_conflicts")
             _ = try await h.push(

@@ -117,7 +117,7 @@ extension ClientStore {
     func apply(_ db: Database, _ change: Change, run: Int64) throws {
         let pending =
             try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending'",
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending'"),
                 arguments: [change.id.uuidString]) ?? 0
         let local = try LocalRow.load(db, change.entity, change.id)
         // A tombstone of another member's record names only its entity and id (``Access``): like a removal, it
@@ -174,7 +174,8 @@ extension ClientStore {
             if let received = change.revisions {
                 // Only revisions of this very record (same entity and id) are kept, whatever a server sends.
                 let revisions = received.filter { $0.entity == change.entity && $0.recordID == change.id }
-                try db.execute(sql: "DELETE FROM revisions WHERE record_id = ?", arguments: [change.id.uuidString])
+                try db.cachedStatement(sql: "DELETE FROM revisions WHERE record_id = ?").execute(
+                    arguments: [change.id.uuidString])
                 for revision in revisions {
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO revisions (id, entity, record_id, revision) VALUES (?, ?, ?, ?)",

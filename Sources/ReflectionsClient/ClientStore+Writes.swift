@@ -258,11 +258,12 @@ extension ClientStore {
         _ db: Database, run: Int64?, direction: String, mutation: Mutation?, entity: EntityKind? = nil,
         recordID: UUID? = nil, outcome: String, detail: String?
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO sync_events (run_id, at, direction, entity, record_id, mutation_id, outcome, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 run, clock.now(), direction, (mutation?.target.entity ?? entity)?.rawValue,
                 (mutation?.target.id ?? recordID)?.uuidString, mutation?.id.uuidString,

@@ -29,37 +29,46 @@ enum SQLStorePull {
             ORDER BY c.seq LIMIT ?
             """, since, me, me, limit + 1
         ).map(StoredRecord.init(commentRow:))
-        var scanned: [(seq: Int64, change: Change?)] = []
-        scanned.reserveCapacity(reflections.count + comments.count)
-        for record in reflections + comments {
-            scanned.append((record.seq, try change(for: record, viewer: viewer, since: since, tx: tx)))
+        var scanned = (reflections + comments).map { record in
+            (record: record, kind: Access.pullKind(of: record.subject, to: viewer, since: since))
         }
-        scanned.sort { $0.seq < $1.seq }
+        scanned.sort { $0.record.seq < $1.record.seq }
         let hasMore = scanned.count > limit
         let page = scanned.prefix(limit)
         let nextCursor: Int64
         if hasMore, let last = page.last {
-            nextCursor = last.seq
+            nextCursor = last.record.seq
         } else {
             let head = try tx.fetchOne("SELECT MAX(seq) AS head FROM change_log")?.optionalInteger("head") ?? 0
             nextCursor = max(since, head)
         }
-        return PullResponse(changes: page.compactMap(\.change), nextCursor: nextCursor, hasMore: hasMore)
+        // The open conflict revisions of the page's records that the viewer may receive them for: one query per
+        // page, not one per record.
+        let withRevisions = page.compactMap { entry in
+            entry.kind.flatMap {
+                Access.receivesRevisions(of: entry.record.subject, viewer, kind: $0) ? entry.record : nil
+            }
+        }
+        let revisions = try SQLStorePush.openRevisions(tx, of: withRevisions)
+        let changes = page.compactMap { entry in
+            entry.kind.map { change(for: entry.record, kind: $0, viewer: viewer, revisions: revisions) }
+        }
+        return PullResponse(changes: changes, nextCursor: nextCursor, hasMore: hasMore)
     }
 
-    /// What `viewer` receives of one record, as ``Access`` decides: nothing, its entity and id alone, or the record
-    /// (with its open conflict revisions, for its author).
-    static func change(for record: StoredRecord, viewer: Access.Viewer, since: Int64, tx: any SQLTransaction) throws
-        -> Change?
-    {
+    /// What `viewer` receives of one record, as ``Access`` decided (`kind`): its entity and id alone, or the record
+    /// (with its open conflict revisions, for its author, from `open`).
+    static func change(
+        for record: StoredRecord, kind: Change.Kind, viewer: Access.Viewer,
+        revisions open: [SQLStorePush.RecordKey: [ConflictRevision]]
+    ) -> Change {
         let subject = record.subject
-        guard let kind = Access.pullKind(of: subject, to: viewer, since: since) else { return nil }
         if kind == .removal || (kind != .upsert && Access.redactsLeaving(subject, to: viewer)) {
             return Change(sequence: record.seq, entity: record.entity, id: record.id, kind: kind)
         }
         var revisions: [ConflictRevision]?
         if Access.receivesRevisions(of: subject, viewer, kind: kind) {
-            revisions = try SQLStorePush.openRevisions(tx, record)
+            revisions = open[SQLStorePush.RecordKey(record)] ?? []
         }
         let conflicted = !(revisions ?? []).isEmpty
         switch record.entity {

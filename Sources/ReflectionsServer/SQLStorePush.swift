@@ -495,6 +495,52 @@ enum SQLStorePush {
         ).map(revision(_:))
     }
 
+    /// A record's entity and id, as a dictionary key.
+    struct RecordKey: Hashable {
+        var entity: EntityKind
+        var id: UUID
+
+        init(_ record: StoredRecord) {
+            entity = record.entity
+            id = record.id
+        }
+
+        init(entity: EntityKind, id: UUID) {
+            self.entity = entity
+            self.id = id
+        }
+    }
+
+    /// The open conflict revisions of several records, by record, in one query (see ``openRevisions(_:_:)``).
+    static func openRevisions(_ tx: any SQLTransaction, of records: [StoredRecord]) throws
+        -> [RecordKey: [ConflictRevision]]
+    {
+        guard !records.isEmpty else { return [:] }
+        let byKey = Dictionary(records.map { (RecordKey($0), $0) }, uniquingKeysWith: { first, _ in first })
+        let ids = Array(Set(records.map(\.id)))
+        var result: [RecordKey: [ConflictRevision]] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+            let rows = try tx.fetchAll(
+                """
+                SELECT * FROM conflict_revisions
+                WHERE resolved_at IS NULL AND record_id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY created_at, id
+                """, chunk.map(\.sqlValue))
+            for row in rows {
+                guard let entity = EntityKind(rawValue: row.text("entity")) else { continue }
+                let key = RecordKey(entity: entity, id: row.uuid("record_id"))
+                // Only a revision of this very record, kept for its author (``Access/revision``).
+                guard let record = byKey[key],
+                    Access.revision(
+                        entity: entity, recordID: key.id, authorID: row.uuid("author_id"), belongsTo: record.subject,
+                        id: record.id)
+                else { continue }
+                result[key, default: []].append(try revision(row))
+            }
+        }
+        return result
+    }
+
     /// How many open conflict revisions a record holds.
     static func openRevisionCount(_ tx: any SQLTransaction, _ record: StoredRecord) throws -> Int {
         Int(

@@ -15,14 +15,22 @@ struct Sync: AsyncParsableCommand {
         try await runReporting {
             let store = try global.openInitializedStore()
             let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
+            let started = ContinuousClock.now
+            // Records per second since the sync started, for the progress line.
+            let rate: @Sendable (Int) -> String = { count in
+                let elapsed = ContinuousClock.now - started
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                return seconds > 0 ? "\(Int(Double(count) / seconds)) records/s" : ""
+            }
             let summary = try await withConnection(store) { connection, _ in
                 try await SyncEngine(store: store, transport: connection).sync { progress in
                     guard showProgress else { return }
                     switch progress {
                     case .pushing(let sent, let total) where total > 500:
-                        FileHandle.standardError.write(Data("\rpushing \(sent)/\(total)…".utf8))
+                        FileHandle.standardError.write(
+                            Data("\rpushing \(sent)/\(total), \(rate(sent))…\u{1B}[K".utf8))
                     case .pulling(let received) where received > 1000:
-                        FileHandle.standardError.write(Data("\rpulling \(received)…          ".utf8))
+                        FileHandle.standardError.write(Data("\rpulling \(received), \(rate(received))…\u{1B}[K".utf8))
                     default: break
                     }
                 }

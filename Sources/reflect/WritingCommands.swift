@@ -17,14 +17,22 @@ struct Write: AsyncParsableCommand {
     @Option(help: "The title (1–200 characters).") var title: String?
     @Option(help: "The prompt it answers ('reflect prompts' lists them).") var prompt: Int?
     @Option(help: "private (the default) or community.") var visibility: Visibility = .private
-    @Option(help: "Read the text from this file instead of standard input.") var file: String?
+    @Option(help: "Read the text from this file ('-' or none: standard input).") var file: String?
+
+    /// Every option is checked before any text is read, so that a story typed at the terminal is never thrown
+    /// away for a title that is too long or a prompt that does not exist.
+    func validate() throws {
+        try validateTextOptions(title: title, prompt: prompt, file: file)
+    }
 
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
-            let body = try readText(file: file, what: "reflection")
+            let body = try readText(file: file == "-" ? nil : file, what: "reflection")
             let title = self.title ?? Self.defaultTitle(from: body)
-            let reflection = try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
+            let reflection = try keepingDraft(body, home: global.homeURL, what: "reflection") {
+                try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
+            }
             try store.close()
             if global.json { return try printJSON(reflection) }
             print(reflection.id.uuidString)
@@ -55,6 +63,7 @@ struct Edit: AsyncParsableCommand {
         if title == nil && file == nil && visibility == nil {
             throw ArgumentParser.ValidationError("Say what to change: --title, --file or --visibility.")
         }
+        try validateTextOptions(title: title, prompt: nil, file: file)
     }
 
     func run() async throws {
@@ -92,14 +101,20 @@ struct CommentCommand: AsyncParsableCommand {
         commandName: "comment", abstract: "Comment on a community reflection (works offline); prints the comment's id.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The reflection's id (or its first 4+ characters).") var reflectionID: String
-    @Option(help: "Read the comment from this file instead of standard input.") var file: String?
+    @Option(help: "Read the comment from this file ('-' or none: standard input).") var file: String?
+
+    func validate() throws {
+        try validateTextOptions(title: nil, prompt: nil, file: file)
+    }
 
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
             let (_, uuid) = try store.resolveID(reflectionID, entity: .reflection)
-            let body = try readText(file: file, what: "comment")
-            let comment = try store.comment(on: uuid, body: body)
+            let body = try readText(file: file == "-" ? nil : file, what: "comment")
+            let comment = try keepingDraft(body, home: global.homeURL, what: "comment") {
+                try store.comment(on: uuid, body: body)
+            }
             try store.close()
             if global.json { return try printJSON(comment) }
             print(comment.id.uuidString)
@@ -285,5 +300,52 @@ struct Resolve: AsyncParsableCommand {
             if global.json { return try printJSON(["resolved": uuid.uuidString]) }
             print("Resolved \(uuid.uuidString); 'reflect sync' sends it to your other devices.")
         }
+    }
+}
+
+/// The checks on a writing command's options that can be made before its text is read: a title within the
+/// limits, a prompt that exists, a file that can be read. A usage error (exit 64) says how to fix it.
+func validateTextOptions(title: String?, prompt: Int?, file: String?) throws {
+    if let title {
+        do {
+            _ = try Validation.title(title)
+        } catch {
+            throw ArgumentParser.ValidationError("--title: \(error.message)")
+        }
+    }
+    if let prompt, !Prompt.defaults.contains(where: { $0.id == prompt }) {
+        let ids = Prompt.defaults.map(\.id)
+        throw ArgumentParser.ValidationError(
+            "--prompt \(prompt) does not exist: use \(ids.first ?? 1) to \(ids.last ?? 6) ('reflect prompts' lists them)."
+        )
+    }
+    if let file, file != "-", !FileManager.default.isReadableFile(atPath: file) {
+        throw ArgumentParser.ValidationError("--file: cannot read \(file): check the path.")
+    }
+}
+
+/// Runs `save` with text the member gave; if it fails, the text is kept in a file of the home's `drafts` folder
+/// (mode 0600, like everything the client makes) and the error says where, so that nothing typed is lost.
+func keepingDraft<T>(_ text: String, home: URL, what: String, _ save: () throws -> T) throws -> T {
+    do {
+        return try save()
+    } catch let error as ClientError {
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw error }
+        let folder = home.appendingPathComponent("drafts")
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let path = folder.appendingPathComponent("\(what)-\(stamp)-\(UUID().uuidString.prefix(8)).txt")
+        var kept = error
+        do {
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try text.write(to: path, atomically: true, encoding: .utf8)
+            let again = what == "comment" ? "comment ID" : "write"
+            kept.message +=
+                " Your text is kept in \(path.path): fix it there, then 'reflect \(again) --file \(path.path)'."
+        } catch let failure {
+            kept.message +=
+                " Your text could not be kept as a draft either (\(failure.localizedDescription)): copy it now."
+        }
+        throw kept
     }
 }

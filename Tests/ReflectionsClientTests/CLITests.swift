@@ -44,6 +44,42 @@ import Testing
         }
     }
 
+    /// Options are checked before any text is read: a mistake in them costs the member nothing they typed.
+    @Test func badOptionsAreRefusedBeforeTheTextIsRead() async throws {
+        let home = TemporaryDirectory.make(prefix: "cli").path
+        let story = "A long story typed on the ward.\n"
+        for (arguments, fragment) in [
+            (["--title", String(repeating: "t", count: 201)], "--title"),
+            (["--prompt", "9"], "--prompt 9 does not exist"),
+            (["--file", "/nonexistent/draft.txt"], "cannot read /nonexistent/draft.txt"),
+        ] {
+            let output = try await CLIRunner.run("reflect", ["--home", home, "write"] + arguments, stdin: story)
+            #expect(output.status == 64, "\(arguments): \(output.stderr)")
+            #expect(output.stderr.contains(fragment), "\(arguments): \(output.stderr)")
+            // Refused as usage, not after reading: the home was never even opened (init would say exit 3).
+            #expect(!output.stderr.contains("reflect init"), "\(arguments)")
+        }
+    }
+
+    @Test func textThatCannotBeSavedIsKeptAsADraft() async throws {
+        let home = TemporaryDirectory.make(prefix: "cli")
+        let initialize = try await CLIRunner.run(
+            "reflect", ["--home", home.path, "init", "--server", "https://127.0.0.1:1", "--ca", "/dev/null"])
+        #expect(initialize.status == 0, "\(initialize.stderr)")
+        // A control character in the text: refused after the text was read, so it is kept.
+        let story = "A long story typed on the ward.\u{0007}\nSecond line.\n"
+        let output = try await CLIRunner.run(
+            "reflect", ["--home", home.path, "write", "--title", "Ward"], stdin: story)
+        #expect(output.status == 1)
+        let drafts = try FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("drafts").path)
+        #expect(drafts.count == 1)
+        let path = home.appendingPathComponent("drafts").appendingPathComponent(drafts.first ?? "").path
+        #expect(output.stderr.contains(path))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == story)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
     @Test func aWrongPinExitsWithCode5() async throws {
         try await LiveServer.with { server in
             let home = TemporaryDirectory.make(prefix: "cli").path

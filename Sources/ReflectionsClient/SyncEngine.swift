@@ -119,13 +119,19 @@ public struct SyncEngine: Sendable {
     func pull(token: String, run: Int64, counts: inout SyncCounts, progress: @Sendable (SyncProgress) -> Void)
         async throws -> Int64
     {
-        var cursor = try store.settings().cursor
-        while true {
-            let page = try await transport.pull(since: cursor, limit: pageSize, token: token)
+        // The next page is fetched while this one is applied, so that the server's work and the network overlap
+        // the local writes. Pages are still applied one at a time and in order, each with its cursor in the same
+        // transaction: a sync that stops anywhere resumes after the last page applied.
+        var page = try await transport.pull(since: try store.settings().cursor, limit: pageSize, token: token)
+        while page.hasMore {
+            let (transport, next, limit) = (self.transport, page.nextCursor, pageSize)
+            async let following = transport.pull(since: next, limit: limit, token: token)
             try store.applyPull(run: run, page: page, counts: &counts)
-            cursor = page.nextCursor
             progress(.pulling(received: counts.pulled))
-            if !page.hasMore { return cursor }
+            page = try await following
         }
+        try store.applyPull(run: run, page: page, counts: &counts)
+        progress(.pulling(received: counts.pulled))
+        return page.nextCursor
     }
 }

@@ -72,10 +72,28 @@ struct Register: AsyncParsableCommand {
     @Option(name: .customLong("display-name"), help: "The name shown beside your writing (default: the handle).")
     var displayName: String?
 
+    /// The handle and display name are checked before the password is asked for.
+    func validate() throws {
+        do {
+            _ = try Validation.handle(account.user)
+            if let displayName { _ = try Validation.displayName(displayName) }
+        } catch {
+            throw ArgumentParser.ValidationError(error.message)
+        }
+    }
+
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
-            let password = try readSecret(prompt: "New password (10+ characters): ", fromStdin: account.passwordStdin)
+            // A home holds one member's writing: refuse before an account is made that could never log in here.
+            let handle = try Validation.handle(account.user)
+            if let owner = try store.settings().member, owner.handle != handle {
+                throw ClientError(
+                    .wrongMember,
+                    "This home belongs to '\(owner.handle)'; register '\(handle)' with another --home. No account was created."
+                )
+            }
+            let password = try readNewPassword(fromStdin: account.passwordStdin)
             let session = try await withConnection(store) { connection, _ in
                 _ = try await connection.register(handle: account.user, password: password, displayName: displayName)
                 return try await connection.login(handle: account.user, password: password)
@@ -176,4 +194,21 @@ struct Prompts: AsyncParsableCommand {
             for prompt in prompts { print("\(prompt.id). \(prompt.text)") }
         }
     }
+}
+
+/// A new password: checked against the rules before anything is sent; at a terminal, asked twice.
+func readNewPassword(fromStdin: Bool) throws -> String {
+    let password = try readSecret(prompt: "New password (10+ characters): ", fromStdin: fromStdin)
+    do {
+        _ = try Validation.password(password)
+    } catch {
+        throw ClientError(.invalidInput, error.message)
+    }
+    if !fromStdin && isatty(STDIN_FILENO) == 1 {
+        let again = try readSecret(prompt: "The same password again: ", fromStdin: false)
+        guard again == password else {
+            throw ClientError(.invalidInput, "The two passwords differ: run 'reflect register' again.")
+        }
+    }
+    return password
 }

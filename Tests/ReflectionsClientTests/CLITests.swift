@@ -61,6 +61,37 @@ import Testing
         }
     }
 
+    @Test func registrationIsCheckedBeforeAnythingIsSent() async throws {
+        try await LiveServer.with { server in
+            let home = TemporaryDirectory.make(prefix: "cli").path
+            let initialize = try await CLIRunner.run(
+                "reflect", ["--home", home, "init", "--server", server.baseURL, "--pin", server.fingerprint])
+            #expect(initialize.status == 0, "\(initialize.stderr)")
+            // A handle that cannot exist: a usage error before the password is read.
+            let badHandle = try await CLIRunner.run(
+                "reflect", ["--home", home, "register", "--user", "A!", "--password-stdin"],
+                stdin: "a long enough password\n")
+            #expect(badHandle.status == 64, "\(badHandle.stderr)")
+            // A short password: refused here, before the server is asked.
+            let short = try await CLIRunner.run(
+                "reflect", ["--home", home, "register", "--user", "amara", "--password-stdin"], stdin: "short\n")
+            #expect(short.status == 1)
+            #expect(short.stderr.contains("too short"))
+            let registered = try await CLIRunner.run(
+                "reflect", ["--home", home, "register", "--user", "amara", "--password-stdin"],
+                stdin: "a long enough password\n")
+            #expect(registered.status == 0, "\(registered.stderr)")
+            // Another member on Amara's home: refused before any account is created.
+            let other = try await CLIRunner.run(
+                "reflect", ["--home", home, "register", "--user", "bo.k", "--password-stdin"],
+                stdin: "another long password\n")
+            #expect(other.status == 3)
+            #expect(other.stderr.contains("belongs to 'amara'"))
+            let members = try await server.store.members().map(\.member.handle)
+            #expect(members == ["amara"])
+        }
+    }
+
     @Test func textThatCannotBeSavedIsKeptAsADraft() async throws {
         let home = TemporaryDirectory.make(prefix: "cli")
         let initialize = try await CLIRunner.run(

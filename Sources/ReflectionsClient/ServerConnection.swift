@@ -238,7 +238,9 @@ public final class ServerConnection: SyncTransport {
                     + "If its certificate changed on purpose, run 'reflect init' again with the new pin.")
         }
         return ClientError(
-            .unreachable, "Cannot reach \(url): \(describe(error)). Your writing is safe here; sync again later.")
+            .unreachable,
+            "The server at \(url) is not reachable (\(describe(error))); your writing is safe here and will be sent later."
+        )
     }
 
     static func describe(_ error: Error) -> String {

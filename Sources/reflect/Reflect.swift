@@ -37,6 +37,7 @@ struct Reflect: AsyncParsableCommand {
         // Whatever the client creates (its database, drafts, exports) is the member's alone.
         umask(0o077)
         let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+        errorsAsJSON = arguments.contains("--json")
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -108,12 +109,20 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// Runs a command body, turning every error into a one-line reason and its exit code.
+/// Whether `--json` was given: errors are then also printed as JSON on standard output, for scripts.
+nonisolated(unsafe) var errorsAsJSON = false
+
+/// Runs a command body, turning every error into a one-line reason and its exit code. With `--json`, the error is
+/// also printed on standard output as `{"error":{"code":…,"message":…}}` (the server's code when the server
+/// refused), with the same exit code.
 func runReporting(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as ClientError {
         FileHandle.standardError.write(Data("reflect: \(error.message)\n".utf8))
+        if errorsAsJSON {
+            try? printJSON(ErrorBody(code: error.serverCode ?? error.code.rawValue, message: error.message))
+        }
         throw ExitCode(exitCode(for: error))
     } catch let error as ExitCode {
         throw error

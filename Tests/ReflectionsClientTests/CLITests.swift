@@ -92,6 +92,33 @@ import Testing
         }
     }
 
+    @Test func offlineSyncSaysSoInOneSentenceAndAsJSON() async throws {
+        let home = TemporaryDirectory.make(prefix: "cli").path
+        let server = try await LiveServer.start()
+        let url = server.baseURL
+        do {
+            let initialize = try await CLIRunner.run(
+                "reflect", ["--home", home, "init", "--server", url, "--pin", server.fingerprint])
+            #expect(initialize.status == 0, "\(initialize.stderr)")
+            let register = try await CLIRunner.run(
+                "reflect", ["--home", home, "register", "--user", "amara", "--password-stdin"],
+                stdin: "a long enough password\n")
+            #expect(register.status == 0, "\(register.stderr)")
+            try await server.stop()
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+        // The server is gone: the device is offline.
+        let json = try await CLIRunner.run("reflect", ["--home", home, "--json", "sync"])
+        #expect(json.status == 5)
+        #expect(json.stderr.contains("is not reachable"), "\(json.stderr)")
+        #expect(json.stderr.contains("your writing is safe here"))
+        let body = try JSONDecoder().decode(ErrorBody.self, from: Data(json.stdout.utf8))
+        #expect(body.error.code == "unreachable")
+        #expect(body.error.message.contains(url))
+    }
+
     @Test func textThatCannotBeSavedIsKeptAsADraft() async throws {
         let home = TemporaryDirectory.make(prefix: "cli")
         let initialize = try await CLIRunner.run(

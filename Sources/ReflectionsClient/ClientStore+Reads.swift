@@ -22,10 +22,9 @@ extension ClientStore {
         return try pool.read { db in
             var found: [(EntityKind, UUID)] = []
             for kind in entity.map({ [$0] }) ?? EntityKind.allCases {
-                let table = kind == .reflection ? "reflections" : "comments"
                 for id in try String.fetchAll(
-                    db, sql: "SELECT id FROM \(table) WHERE id LIKE ? LIMIT 3", arguments: [needle + "%"])
-                {
+                    db, sql: "SELECT id FROM \(LocalRow.table(kind)) WHERE id LIKE ? LIMIT 3", arguments: [needle + "%"]
+                ) {
                     found.append((kind, UUID(uuidString: id)!))
                 }
             }
@@ -34,7 +33,9 @@ extension ClientStore {
                     .notFound, "No reflection or comment starts with '\(text)': 'reflect list' shows them.")
             }
             guard found.count == 1 else {
-                throw ClientError(.ambiguousID, "'\(text)' matches several records: give more of the id.")
+                let matches = found.map { "\($0.0.rawValue) \($0.1.uuidString)" }.joined(separator: ", ")
+                throw ClientError(
+                    .ambiguousID, "'\(text)' matches several records (\(matches)): give more of the id.")
             }
             return first
         }

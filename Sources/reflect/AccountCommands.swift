@@ -163,10 +163,16 @@ struct Logout: AsyncParsableCommand {
                         + "have leaked, log in on another device and run 'reflect logout --everywhere'"
                 }
             }
+            let pending = try store.pendingCount()
             try store.clearSession()
             try store.close()
             if !global.json {
                 print("Logged out\(note).")
+                if pending > 0 {
+                    print(
+                        "\(pending) change(s) are not synced yet: they stay on this device and are sent after you "
+                            + "log in here again.")
+                }
             } else {
                 try printJSON(["loggedOut": true, "serverSessionEnded": serverSessionEnded])
             }

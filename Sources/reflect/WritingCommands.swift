@@ -69,7 +69,12 @@ struct Edit: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
-            let (_, uuid) = try store.resolveID(id, entity: .reflection)
+            let (entity, uuid) = try store.resolveID(id)
+            if entity == .comment {
+                throw ClientError(
+                    .invalidInput,
+                    "\(shortID(uuid)) is a comment: change it with 'reflect comment --edit \(shortID(uuid)) --file F'.")
+            }
             let body = try file.map { try readText(file: $0 == "-" ? nil : $0, what: "new text") }
             let reflection = try store.edit(id: uuid, title: title, body: body, visibility: visibility)
             try store.close()
@@ -98,10 +103,18 @@ struct Delete: AsyncParsableCommand {
 
 struct CommentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "comment", abstract: "Comment on a community reflection (works offline); prints the comment's id.")
+        commandName: "comment", abstract: "Comment on a community reflection (works offline); prints the comment's id.",
+        discussion: """
+            With --edit, the id is one of your comments, and its text is replaced.
+
+              echo "Thank you for writing this." | reflect comment 3F2A91C0
+              echo "Thank you, truly." | reflect comment --edit 7B11D2E4
+            """)
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The reflection's id (or its first 4+ characters).") var reflectionID: String
+    @Argument(help: "The reflection's id (or its first 4+ characters); with --edit, your comment's id.")
+    var reflectionID: String
     @Option(help: "Read the comment from this file ('-' or none: standard input).") var file: String?
+    @Flag(help: "Change the text of your comment with this id instead of writing a new one.") var edit = false
 
     func validate() throws {
         try validateTextOptions(title: nil, prompt: nil, file: file)
@@ -110,6 +123,16 @@ struct CommentCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
+            if edit {
+                let (_, commentID) = try store.resolveID(reflectionID, entity: .comment)
+                let body = try readText(file: file == "-" ? nil : file, what: "new comment")
+                try keepingDraft(body, home: global.homeURL, what: "comment") {
+                    try store.editComment(id: commentID, body: body)
+                }
+                try store.close()
+                if global.json { return try printJSON(["changed": commentID.uuidString]) }
+                return print("Changed comment \(commentID.uuidString); 'reflect sync' sends it.")
+            }
             let (_, uuid) = try store.resolveID(reflectionID, entity: .reflection)
             let body = try readText(file: file == "-" ? nil : file, what: "comment")
             let comment = try keepingDraft(body, home: global.homeURL, what: "comment") {
@@ -128,6 +151,10 @@ struct List: AsyncParsableCommand {
     @Flag(help: "Only yours.") var mine = false
     @Option(help: "Only those answering this prompt.") var prompt: Int?
 
+    func validate() throws {
+        try validateTextOptions(title: nil, prompt: prompt, file: nil)
+    }
+
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
@@ -135,7 +162,11 @@ struct List: AsyncParsableCommand {
             try store.close()
             if global.json { return try printJSON(items) }
             if items.isEmpty {
-                print("No reflections yet: 'reflect write' starts one.")
+                if let prompt {
+                    print("No reflections on prompt \(prompt) yet: 'reflect write --prompt \(prompt)' starts one.")
+                } else {
+                    print("No reflections yet: 'reflect write' starts one.")
+                }
                 return
             }
             for item in items {
@@ -164,7 +195,10 @@ struct Show: AsyncParsableCommand {
                 let comment = try store.comment(id: uuid)
                 try store.close()
                 if global.json { return try printJSON(comment) }
-                print("Comment \(comment.comment.id.uuidString) on \(comment.comment.reflectionID.uuidString)")
+                print(
+                    "Comment \(comment.comment.id.uuidString) on \(comment.comment.reflectionID.uuidString)"
+                        + (comment.comment.deleted ? " · DELETED" : "")
+                        + (comment.comment.hidden ? " · hidden by a moderator" : ""))
                 print(comment.comment.body)
                 return
             }
@@ -179,6 +213,7 @@ struct Show: AsyncParsableCommand {
                 meta.append("prompt \(prompt): \(text)")
             }
             if item.pendingMutations > 0 { meta.append("\(item.pendingMutations) change(s) not synced") }
+            if r.deleted { meta.append("DELETED by you ('reflect log' shows when)") }
             print(meta.joined(separator: " · "))
             print("")
             print(r.body)

@@ -30,7 +30,8 @@ expect "the private reflection's and the comment's ids, each alone on a line" "^
 expect "three devices set up" "^Set up .* for https://127.0.0.1:8443" 3
 expect "syncs that pushed" "^Synced: pushed 1, pulled [0-9]+, merged 0, conflicts 0\\." 3
 expect "the phone's sync ending with the conflict (exit code 7)" "^sync exit code 7 " 1
-expect "the conflict listed" "^[0-9A-F]{8}  Allyship  \\[1 revision\\(s\\): text\\]" 1
+expect "the conflict listed" "^[0-9A-F]{8}  Allyship  — 1 conflict:" 1
+expect "the conflict in plain words" "^    (this device|your other device \\([0-9A-F]{8}\\)) changed the same words" 1
 expect "both sides of the conflict shown" "^    \\+ On the ward we (never|seldom) talk about race\\." 2
 expect "the conflict resolved" "^Resolved $uuid" 1
 expect "the laptop showing the phone's resolution" "^On the ward we seldom talk about race\\." 2

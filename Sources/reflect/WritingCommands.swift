@@ -203,6 +203,7 @@ struct Show: AsyncParsableCommand {
                 return
             }
             let item = try store.reflection(id: uuid)
+            let settings = try store.settings()
             try store.close()
             if global.json { return try printJSON(item) }
             let r = item.reflection
@@ -219,18 +220,20 @@ struct Show: AsyncParsableCommand {
             print(r.body)
             for revision in item.revisions {
                 print("")
-                print(
-                    "CONFLICT — kept revision \(revision.id.uuidString) (\(revision.kind.rawValue), from device \(shortID(revision.clientID))):"
-                )
-                if revision.fields.deleted {
-                    print("  that device deleted this reflection; your edit survived.")
-                    continue
+                print("CONFLICT — \(conflictInWords(revision, thisDevice: settings.clientID)):")
+                if revision.fields.deleted || revision.kind == .editVersusDelete { continue }
+                if let title = revision.fields.title, title != r.title {
+                    print("  the kept title:    \(title)")
+                    print("  the current title: \(r.title)")
                 }
-                if let title = revision.fields.title, title != r.title { print("  title: \(title)") }
-                print("  diff of the kept revision against the version both sides started from:")
-                print(unifiedDiff(from: revision.base?.body ?? "", to: revision.fields.body, indent: "    "))
-                print("  diff of the current text against that version:")
-                print(unifiedDiff(from: revision.base?.body ?? "", to: r.body, indent: "    "))
+                // A conflict on the title alone shows no bodies: neither side changed them.
+                let base = revision.base?.body ?? ""
+                if revision.fields.body != base || r.body != base {
+                    print("  the kept version's changes to the text both sides started from:")
+                    print(unifiedDiff(from: base, to: revision.fields.body, indent: "    "))
+                    print("  the current version's changes to it:")
+                    print(unifiedDiff(from: base, to: r.body, indent: "    "))
+                }
             }
             if !item.revisions.isEmpty {
                 print("")
@@ -277,6 +280,7 @@ struct Conflicts: AsyncParsableCommand {
         try await runReporting {
             let store = try global.openInitializedStore()
             let conflicts = try store.conflicts()
+            let thisDevice = try store.settings().clientID
             try store.close()
             if global.json { return try printJSON(conflicts) }
             if conflicts.isEmpty {
@@ -284,10 +288,11 @@ struct Conflicts: AsyncParsableCommand {
                 return
             }
             for conflict in conflicts {
-                let kinds = Set(conflict.revisions.map(\.kind.rawValue)).sorted().joined(separator: ", ")
-                print(
-                    "\(shortID(conflict.recordID))  \(conflict.title)  [\(conflict.revisions.count) revision(s): \(kinds)]"
-                )
+                let count = conflict.revisions.count
+                print("\(shortID(conflict.recordID))  \(conflict.title)  — \(count) conflict\(count == 1 ? "" : "s"):")
+                for revision in conflict.revisions {
+                    print("    \(conflictInWords(revision, thisDevice: thisDevice))")
+                }
             }
             print(
                 "See both sides with 'reflect show ID'; end it with 'reflect resolve ID --mine | --theirs | --file MERGED'."
@@ -300,9 +305,13 @@ struct Resolve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "End a conflict: keep your version, take the other one, or give merged text.",
         discussion: """
-            --mine keeps the version written on this device, --theirs the one from your other device (or the \
-            current server version when neither came from here), --file uses the merged text you wrote. The \
-            resolution reaches your other devices on their next sync.
+            --mine keeps what this device did, --theirs what your other device did (or the current server \
+            version when neither came from here), --file uses the merged text you wrote. The resolution reaches \
+            your other devices on their next sync.
+
+            When one device deleted the reflection and another edited it, the edit was kept and the delete is \
+            the conflict: --mine on the device that deleted it deletes it; --mine on the device that edited it \
+            keeps the edit (and --theirs does the opposite).
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The id (or its first 4+ characters).") var id: String
@@ -326,8 +335,13 @@ struct Resolve: AsyncParsableCommand {
             } else {
                 let settings = try store.settings()
                 let revisions = try store.conflicts().first { $0.recordID == uuid }?.revisions ?? []
-                // The kept revision is the side that lost; is it this device's?
-                let revisionIsMine = revisions.last?.clientID == settings.clientID
+                // The kept revision is the side that lost; is it what this device did? An edit-versus-delete
+                // revision is the delete that an edit (from its device) undid: it is the other side's.
+                let revisionIsMine: Bool
+                switch revisions.last?.kind {
+                case .editVersusDelete?: revisionIsMine = revisions.last?.clientID != settings.clientID
+                case .text?, .deleteVersusEdit?, nil: revisionIsMine = revisions.last?.clientID == settings.clientID
+                }
                 choice = (mine == revisionIsMine) ? .takeRevision : .keepCurrent
             }
             try store.resolve(entity, id: uuid, choice: choice)
@@ -382,5 +396,18 @@ func keepingDraft<T>(_ text: String, home: URL, what: String, _ save: () throws 
                 " Your text could not be kept as a draft either (\(failure.localizedDescription)): copy it now."
         }
         throw kept
+    }
+}
+
+/// A conflict revision in plain words, naming devices as the member knows them.
+func conflictInWords(_ revision: ConflictRevision, thisDevice: UUID?) -> String {
+    let device = revision.clientID == thisDevice ? "this device" : "your other device (\(shortID(revision.clientID)))"
+    switch revision.kind {
+    case .text:
+        return "\(device) changed the same words; its version is kept beside the current one"
+    case .deleteVersusEdit:
+        return "deleted on \(device) while it was edited elsewhere; the edit was kept"
+    case .editVersusDelete:
+        return "edited on \(device) after it was deleted elsewhere; the edit brought it back"
     }
 }

@@ -146,6 +146,50 @@ import Testing
         }
     }
 
+    /// Edited on the laptop after the phone deleted it: the edit brought it back, and on the laptop `--mine`
+    /// keeps that edit (it used to take the delete), in plain words in `conflicts`.
+    @Test func resolveMineAfterAnEditVersusDeleteKeepsThisDevicesEdit() async throws {
+        try await LiveServer.with { server in
+            let laptop = TemporaryDirectory.make(prefix: "laptop").path
+            let phone = TemporaryDirectory.make(prefix: "phone").path
+            func run(_ home: String, _ arguments: [String], stdin: String = "") async throws -> CLIRunner.Output {
+                try await CLIRunner.run("reflect", ["--home", home] + arguments, stdin: stdin)
+            }
+            for home in [laptop, phone] {
+                #expect(
+                    try await run(home, ["init", "--server", server.baseURL, "--pin", server.fingerprint]).status == 0)
+            }
+            #expect(
+                try await run(
+                    laptop, ["register", "--user", "amara", "--password-stdin"], stdin: "a long enough password\n"
+                )
+                .status == 0)
+            #expect(
+                try await run(
+                    phone, ["login", "--user", "amara", "--password-stdin"], stdin: "a long enough password\n"
+                )
+                .status == 0)
+            let id = try await run(laptop, ["write", "--title", "Ward"], stdin: "First words.\n").stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            _ = try await run(laptop, ["sync"])
+            _ = try await run(phone, ["sync"])
+            #expect(try await run(phone, ["delete", id]).status == 0)
+            _ = try await run(phone, ["sync"])
+            #expect(try await run(laptop, ["edit", id, "--file", "-"], stdin: "First words, kept.\n").status == 0)
+            let conflicted = try await run(laptop, ["sync"])
+            #expect(conflicted.status == 7, "\(conflicted.stdout) \(conflicted.stderr)")
+            let list = try await run(laptop, ["conflicts"])
+            #expect(list.stdout.contains("edited on this device after it was deleted elsewhere"), "\(list.stdout)")
+            #expect(try await run(laptop, ["resolve", id, "--mine"]).status == 0)
+            #expect(try await run(laptop, ["sync"]).status == 0)
+            _ = try await run(phone, ["sync"])
+            let shown = try await run(phone, ["show", id])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            #expect(shown.stdout.contains("First words, kept."))
+            #expect(!shown.stdout.contains("DELETED"))
+        }
+    }
+
     @Test func textThatCannotBeSavedIsKeptAsADraft() async throws {
         let home = TemporaryDirectory.make(prefix: "cli")
         let initialize = try await CLIRunner.run(

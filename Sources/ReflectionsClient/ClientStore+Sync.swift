@@ -150,14 +150,14 @@ extension ClientStore {
                 guard let r = change.reflection else { return }
                 incoming = LocalRow(
                     entity: .reflection, id: r.id, authorID: r.authorID, reflectionID: nil, fields: r.fields,
-                    serverVersion: r.version, serverFields: r.fields, createdAt: r.createdAt, updatedAt: r.updatedAt,
-                    conflicted: r.conflicted)
+                    serverVersion: r.version, serverFields: r.fields, createdAt: r.writtenAt ?? r.createdAt,
+                    updatedAt: r.updatedAt, conflicted: r.conflicted)
             case .comment:
                 guard let c = change.comment else { return }
                 incoming = LocalRow(
                     entity: .comment, id: c.id, authorID: c.authorID, reflectionID: c.reflectionID, fields: c.fields,
-                    serverVersion: c.version, serverFields: c.fields, createdAt: c.createdAt, updatedAt: c.updatedAt,
-                    conflicted: c.conflicted)
+                    serverVersion: c.version, serverFields: c.fields, createdAt: c.writtenAt ?? c.createdAt,
+                    updatedAt: c.updatedAt, conflicted: c.conflicted)
             }
             var detail = "version \(incoming.serverVersion)"
             if pending > 0, let local {

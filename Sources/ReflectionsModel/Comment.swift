@@ -7,7 +7,11 @@ public struct Comment: Codable, Hashable, Sendable, Identifiable {
     public var reflectionID: UUID
     public var authorID: UUID
     public var body: String
+    /// When the server received it.
     public var createdAt: Int64
+    /// When its author wrote it: the writing device's clock, never later than the server's receive time (so a
+    /// wrong clock cannot put it in the future). Nil from servers that predate it; use `createdAt` then.
+    public var writtenAt: Int64?
     public var updatedAt: Int64
     public var deleted: Bool
     /// Set by a moderator: the comment is no longer shown to anyone but its author.
@@ -18,7 +22,8 @@ public struct Comment: Codable, Hashable, Sendable, Identifiable {
 
     public init(
         id: UUID, reflectionID: UUID, authorID: UUID, body: String, createdAt: Int64, updatedAt: Int64? = nil,
-        deleted: Bool = false, hidden: Bool = false, version: Int64 = 0, conflicted: Bool = false
+        deleted: Bool = false, hidden: Bool = false, version: Int64 = 0, conflicted: Bool = false,
+        writtenAt: Int64? = nil
     ) {
         self.id = id
         self.reflectionID = reflectionID
@@ -30,6 +35,7 @@ public struct Comment: Codable, Hashable, Sendable, Identifiable {
         self.hidden = hidden
         self.version = version
         self.conflicted = conflicted
+        self.writtenAt = writtenAt
     }
 
     /// The fields that merge (see ``RecordMerge``).

@@ -12,7 +12,11 @@ public struct Reflection: Codable, Hashable, Sendable, Identifiable {
     public var title: String
     public var body: String
     public var visibility: Visibility
+    /// When the server received it.
     public var createdAt: Int64
+    /// When its author wrote it: the writing device's clock, never later than the server's receive time (so a
+    /// wrong clock cannot put it in the future). Nil from servers that predate it; use `createdAt` then.
+    public var writtenAt: Int64?
     public var updatedAt: Int64
     public var deleted: Bool
     public var version: Int64
@@ -22,7 +26,7 @@ public struct Reflection: Codable, Hashable, Sendable, Identifiable {
     public init(
         id: UUID, authorID: UUID, promptID: Int? = nil, title: String, body: String,
         visibility: Visibility = .private, createdAt: Int64, updatedAt: Int64? = nil, deleted: Bool = false,
-        version: Int64 = 0, conflicted: Bool = false
+        version: Int64 = 0, conflicted: Bool = false, writtenAt: Int64? = nil
     ) {
         self.id = id
         self.authorID = authorID
@@ -35,6 +39,7 @@ public struct Reflection: Codable, Hashable, Sendable, Identifiable {
         self.deleted = deleted
         self.version = version
         self.conflicted = conflicted
+        self.writtenAt = writtenAt
     }
 
     /// The fields that merge (see ``RecordMerge``).

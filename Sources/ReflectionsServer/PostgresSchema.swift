@@ -165,10 +165,17 @@ enum PostgresSchema {
         ALTER TABLE sessions ADD COLUMN last_used_at BIGINT;
         CREATE INDEX sessions_member ON sessions(member_id);
         """
+    /// `Schema/server/postgres/0004_written_at.sql`
+    static let v0004 = """
+        -- reflectd server database, PostgreSQL. Migration "0004_written_at" (as Schema/server/0004_written_at.sql).
+        ALTER TABLE reflections ADD COLUMN written_at BIGINT;
+        ALTER TABLE comments ADD COLUMN written_at BIGINT;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
         ("0002_login_failures", v0002),
         ("0003_sessions_and_login_attempts", v0003),
+        ("0004_written_at", v0004),
     ]
 }

@@ -234,25 +234,28 @@ enum SQLStorePush {
             tx, entity: m.target.entity, id: m.target.id, actor: member.id, owner: member.id, mutation: m,
             operation: "create", outcome: .applied, now: now)
         let shared: Int64? = (m.target.entity == .comment || fields.visibility == .community) ? seq : nil
+        // The writing time is the device's clock at the create (its HLC), never later than now; a clock far in the
+        // past is kept as it is (the member may really have written it offline long ago).
+        let writtenAt = max(0, min(m.hlc.physical, now))
         switch m.target.entity {
         case .reflection:
             try tx.execute(
                 """
                 INSERT INTO reflections (id, author_id, prompt_id, title, body, visibility, created_at, updated_at,
-                    deleted, version, hlc_physical, hlc_counter, hlc_node, seq, first_shared_seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, FALSE, 1, ?, ?, ?, ?, ?)
+                    deleted, version, hlc_physical, hlc_counter, hlc_node, seq, first_shared_seq, written_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, FALSE, 1, ?, ?, ?, ?, ?, ?)
                 """,
                 m.target.id, member.id, fields.promptID, fields.title, fields.body, fields.visibility?.rawValue, now,
-                now, m.hlc.physical, Int64(m.hlc.counter), m.hlc.node, seq, shared)
+                now, m.hlc.physical, Int64(m.hlc.counter), m.hlc.node, seq, shared, writtenAt)
         case .comment:
             try tx.execute(
                 """
                 INSERT INTO comments (id, reflection_id, author_id, body, created_at, updated_at, deleted, hidden,
-                    version, hlc_physical, hlc_counter, hlc_node, seq, first_shared_seq)
-                VALUES (?, ?, ?, ?, ?, ?, FALSE, FALSE, 1, ?, ?, ?, ?, ?)
+                    version, hlc_physical, hlc_counter, hlc_node, seq, first_shared_seq, written_at)
+                VALUES (?, ?, ?, ?, ?, ?, FALSE, FALSE, 1, ?, ?, ?, ?, ?, ?)
                 """,
                 m.target.id, reflectionID, member.id, fields.body, now, now, m.hlc.physical, Int64(m.hlc.counter),
-                m.hlc.node, seq, shared)
+                m.hlc.node, seq, shared, writtenAt)
         }
         try saveVersion(tx, m.target.entity, m.target.id, 1, fields, producer: m.clientID, fastForward: true)
         return MutationResult(mutationID: m.id, outcome: .applied, version: 1, sequence: seq)

@@ -169,10 +169,19 @@ enum ServerSchema {
         ALTER TABLE sessions ADD COLUMN last_used_at INTEGER;
         CREATE INDEX sessions_member ON sessions(member_id);
         """
+    /// `Schema/server/0004_written_at.sql`
+    static let v0004 = """
+        -- reflectd server database, SQLite. Migration "0004_written_at".
+        -- When the author wrote a record: the writing device's clock (its create mutation's HLC), never later than the
+        -- server's receive time (created_at). NULL for records made before this migration: created_at stands in.
+        ALTER TABLE reflections ADD COLUMN written_at INTEGER;
+        ALTER TABLE comments ADD COLUMN written_at INTEGER;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
         ("0002_login_failures", v0002),
         ("0003_sessions_and_login_attempts", v0003),
+        ("0004_written_at", v0004),
     ]
 }

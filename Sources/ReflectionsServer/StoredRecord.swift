@@ -15,6 +15,8 @@ struct StoredRecord: Sendable {
     var firstSharedSeq: Int64?
     var createdAt: Int64
     var updatedAt: Int64
+    /// When the author wrote it (nil for records older than migration 0004).
+    var writtenAt: Int64?
     /// For comments loaded with their reflection's columns (`parent_author_id`, `parent_visibility`,
     /// `parent_deleted`): what ``Access`` needs to know of that reflection.
     var parent: Access.Parent?
@@ -61,20 +63,21 @@ struct StoredRecord: Sendable {
         firstSharedSeq = row.optionalInteger("first_shared_seq")
         createdAt = row.integer("created_at")
         updatedAt = row.integer("updated_at")
+        writtenAt = row.optionalInteger("written_at")
     }
 
     var reflection: Reflection {
         Reflection(
             id: id, authorID: authorID, promptID: fields.promptID, title: fields.title ?? "", body: fields.body,
             visibility: fields.visibility ?? .private, createdAt: createdAt, updatedAt: updatedAt,
-            deleted: fields.deleted,
-            version: version)
+            deleted: fields.deleted, version: version, writtenAt: writtenAt)
     }
 
     var comment: Comment {
         Comment(
             id: id, reflectionID: reflectionID!, authorID: authorID, body: fields.body, createdAt: createdAt,
-            updatedAt: updatedAt, deleted: fields.deleted, hidden: fields.hidden ?? false, version: version)
+            updatedAt: updatedAt, deleted: fields.deleted, hidden: fields.hidden ?? false, version: version,
+            writtenAt: writtenAt)
     }
 
     /// What the privacy rule needs to know of this record.

@@ -193,4 +193,27 @@ import Testing
             try store.close()
         }
     }
+
+    /// Written offline an hour ago, on a device whose clock says so: after the sync, this device and the
+    /// member's other devices show the writing time, not the server's receive time.
+    @Test func theWritingTimeSurvivesTheSync() async throws {
+        try await LiveServer.with { server in
+            let laptop = try await Device.make(server, handle: "amara", register: true)
+            let hourAgo = WallClock.system.now() - 3_600_000
+            let home = TemporaryDirectory.make(prefix: "offline-home")
+            let store = try ClientStore.open(home: home, clock: WallClock { hourAgo })
+            try store.initialize(serverURL: server.baseURL, trust: try laptop.store.settings().trust!)
+            let session = try await laptop.connection.login(handle: "amara", password: "a long enough password")
+            try store.saveSession(token: session.token, member: session.member)
+            let written = try store.write(title: "On the train", body: "No signal here.\n")
+            #expect(written.createdAt == hourAgo)
+            try await SyncEngine(store: store, transport: laptop.connection).sync()
+            try await laptop.sync()
+            #expect(try store.reflection(id: written.id).reflection.createdAt == hourAgo)
+            let elsewhere = try laptop.store.reflection(id: written.id).reflection.createdAt
+            #expect(elsewhere == hourAgo + 1 || elsewhere == hourAgo, "\(elsewhere) vs \(hourAgo)")
+            try store.close()
+            try await laptop.close()
+        }
+    }
 }

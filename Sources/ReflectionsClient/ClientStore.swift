@@ -148,6 +148,32 @@ public final class ClientStore: Sendable {
         try pool.write { db in try Self.set(db, .token, nil) }
     }
 
+    /// Removes this member's writing from the device (for a shared computer), keeping only the server set-up, so
+    /// that another member can log in here. Refused while anything is not on the server yet: pending or rejected
+    /// changes, or open conflicts. The database is vacuumed, so the removed text does not linger in free pages.
+    public func forgetLocalWriting() throws {
+        try pool.write { db in
+            let unsent = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+            let conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM revisions") ?? 0
+            guard unsent == 0 && conflicts == 0 else {
+                throw ClientError(
+                    .notAllowed,
+                    "\(unsent) change(s) are not on the server and \(conflicts) conflict(s) are open: nothing was "
+                        + "removed. Sync and resolve them first.")
+            }
+            for table in ["reflections", "comments", "revisions", "sync_events", "sync_runs"] {
+                try db.execute(sql: "DELETE FROM \(table)")
+            }
+            // The token stays for the caller to end the session with (`clearSession`).
+            for key in [Key.member, .cursor] { try Self.set(db, key, nil) }
+        }
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM")
+            // And out of the write-ahead log, which can still hold the removed pages.
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+
     /// The settings, or an error that says to run `reflect init` first.
     func requireInitialized(_ db: Database) throws -> ClientSettings {
         let settings = try Self.settings(db)

@@ -139,13 +139,36 @@ struct Logout: AsyncParsableCommand {
             --everywhere ends every session of yours on the server, on all your devices: use it when a device \
             is lost or a token may have leaked. Each device keeps what it wrote and sends it after you log in \
             there again.
+
+            --forget-local is for a shared computer: it syncs first, and only if everything you wrote is on \
+            the server (nothing pending, rejected or in conflict) removes your writing from this computer. \
+            Otherwise it removes nothing and says why.
             """)
     @OptionGroup var global: GlobalOptions
     @Flag(help: "End every session of yours, on all your devices.") var everywhere = false
+    @Flag(
+        name: .customLong("forget-local"),
+        help: "After a successful sync, remove your writing from this computer (a shared one).")
+    var forgetLocal = false
 
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
+            if forgetLocal {
+                // Everything must be on the server before anything is removed here, drafts included.
+                let drafts = global.homeURL.appendingPathComponent("drafts")
+                let kept = (try? FileManager.default.contentsOfDirectory(atPath: drafts.path)) ?? []
+                if !kept.isEmpty {
+                    throw ClientError(
+                        .notAllowed,
+                        "\(kept.count) draft(s) in \(drafts.path) are not on the server: send or move them first. "
+                            + "Nothing was removed, and you are still logged in.")
+                }
+                _ = try await withConnection(store) { connection, _ in
+                    try await SyncEngine(store: store, transport: connection).sync()
+                }
+                try store.forgetLocalWriting()
+            }
             var note = ""
             var serverSessionEnded = true
             if let token = try store.settings().token {
@@ -168,6 +191,7 @@ struct Logout: AsyncParsableCommand {
             try store.close()
             if !global.json {
                 print("Logged out\(note).")
+                if forgetLocal { print("Your writing was removed from this computer; it is safe on the server.") }
                 if pending > 0 {
                     print(
                         "\(pending) change(s) are not synced yet: they stay on this device and are sent after you "

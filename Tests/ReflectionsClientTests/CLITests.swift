@@ -1,4 +1,5 @@
 import Foundation
+import ReflectionsClient
 import ReflectionsModel
 import ReflectionsTestSupport
 import Testing
@@ -187,6 +188,41 @@ import Testing
             #expect(shown.status == 0, "\(shown.stderr)")
             #expect(shown.stdout.contains("First words, kept."))
             #expect(!shown.stdout.contains("DELETED"))
+        }
+    }
+
+    @Test func logoutForgetLocalRemovesWritingOnlyOnceItIsOnTheServer() async throws {
+        let home = TemporaryDirectory.make(prefix: "shared-computer")
+        let server = try await LiveServer.start()
+        do {
+            func run(_ arguments: [String], stdin: String = "") async throws -> CLIRunner.Output {
+                try await CLIRunner.run("reflect", ["--home", home.path] + arguments, stdin: stdin)
+            }
+            _ = try await run(["init", "--server", server.baseURL, "--pin", server.fingerprint])
+            _ = try await run(["register", "--user", "amara", "--password-stdin"], stdin: "a long enough password\n")
+            _ = try await run(["write", "--title", "On the ward"], stdin: "Private words.\n")
+            let out = try await run(["logout", "--forget-local"])
+            #expect(out.status == 0, "\(out.stderr)")
+            #expect(out.stdout.contains("removed from this computer"))
+            let store = try ClientStore.open(home: home)
+            #expect(try store.reflections().isEmpty)
+            #expect(try store.settings().member == nil)
+            try store.close()
+            let database = try String(
+                decoding: Data(contentsOf: home.appendingPathComponent("reflect.sqlite")), as: UTF8.self)
+            #expect(!database.contains("Private words."))
+            // Another member can use the computer now; their unsent writing is never removed.
+            _ = try await run(["register", "--user", "bo.k", "--password-stdin"], stdin: "another long password\n")
+            _ = try await run(["write", "--title", "Bo's"], stdin: "Not yet sent.\n")
+            try await server.stop()
+            let offline = try await run(["logout", "--forget-local"])
+            #expect(offline.status == 5)
+            let after = try ClientStore.open(home: home)
+            #expect(try after.reflections().count == 1)
+            try after.close()
+        } catch {
+            try? await server.stop()
+            throw error
         }
     }
 

@@ -102,7 +102,20 @@ struct Status: AsyncParsableCommand {
 
 struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "log", abstract: "Show the local sync log: each sync run and each change's fate.")
+        commandName: "log", abstract: "Show the local sync log: each sync run and each change's fate.",
+        discussion: """
+            The words in the log:
+              local queued     made here, waiting to be sent
+              push applied     stored by the server as sent
+              push merged      merged with another device's change; nothing lost
+              push conflict    overlapped another change; both kept ('reflect conflicts')
+              push rejected    refused, with the reason; kept here ('reflect status')
+              already applied  sent twice, stored once
+              pull upsert      a new or changed record from the server
+              pull tombstone   a record its author deleted
+              pull removal     a record you may no longer see (made private or hidden)
+            A sync run ends 'ok', 'conflicts' or 'failed' (with the reason, for example no network).
+            """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "How many events to show (newest).") var limit = 50
 

@@ -126,7 +126,7 @@ struct CommentCommand: AsyncParsableCommand {
             if edit {
                 let (_, commentID) = try store.resolveID(reflectionID, entity: .comment)
                 let body = try readText(file: file == "-" ? nil : file, what: "new comment")
-                try keepingDraft(body, home: global.homeURL, what: "comment") {
+                try keepingDraft(body, home: global.homeURL, what: "new comment") {
                     try store.editComment(id: commentID, body: body)
                 }
                 try store.close()
@@ -388,7 +388,12 @@ func keepingDraft<T>(_ text: String, home: URL, what: String, _ save: () throws 
             try FileManager.default.createDirectory(
                 at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try text.write(to: path, atomically: true, encoding: .utf8)
-            let again = what == "comment" ? "comment ID" : "write"
+            let again =
+                switch what {
+                case "comment": "comment ID"
+                case "new comment": "comment --edit ID"
+                default: "write"
+                }
             kept.message +=
                 " Your text is kept in \(path.path): fix it there, then 'reflect \(again) --file \(path.path)'."
         } catch let failure {

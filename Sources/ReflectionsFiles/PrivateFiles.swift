@@ -18,6 +18,8 @@ public enum PrivateFiles {
         public enum Code: String, Sendable {
             /// Other users can write to the folder.
             case folderWritableByOthers = "folder_writable_by_others"
+            /// The folder belongs to another user.
+            case folderOfAnotherUser = "folder_of_another_user"
             /// The folder or file could not be created or its mode set.
             case io
         }
@@ -44,7 +46,7 @@ public enum PrivateFiles {
         let mode = info.st_mode & 0o7777
         if info.st_uid != geteuid() {
             throw Failure(
-                code: .folderWritableByOthers,
+                code: .folderOfAnotherUser,
                 message:
                     "The folder \(path) belongs to another user (uid \(info.st_uid)): use a folder of your own, or "
                     + "run as its owner.")

@@ -490,12 +490,7 @@ enum SQLStorePush {
     /// The open conflict revisions of a record: looked up by entity, id and author together, so that no record
     /// ever reaches another's revisions.
     static func openRevisions(_ tx: any SQLTransaction, _ record: StoredRecord) throws -> [ConflictRevision] {
-        try tx.fetchAll(
-            """
-            SELECT * FROM conflict_revisions
-            WHERE record_id = ? AND entity = ? AND author_id = ? AND resolved_at IS NULL ORDER BY created_at, id
-            """, record.id, record.entity.rawValue, record.authorID
-        ).map(revision(_:))
+        try openRevisions(tx, of: [record])[RecordKey(record)] ?? []
     }
 
     /// A record's entity and id, as a dictionary key.
@@ -554,7 +549,8 @@ enum SQLStorePush {
                 """, record.id, record.entity.rawValue, record.authorID)?.integer("open") ?? 0)
     }
 
-    /// The revision with this id, if it belongs to `record` (see ``Access/revision(_:belongsTo:id:)``).
+    /// The revision with this id, if it belongs to `record` (see
+    /// ``Access/revision(entity:recordID:authorID:belongsTo:id:)``).
     static func revision(_ tx: any SQLTransaction, id: UUID, of record: StoredRecord) throws -> ConflictRevision? {
         guard let row = try tx.fetchOne("SELECT * FROM conflict_revisions WHERE id = ?", id),
             Access.revision(

@@ -30,7 +30,7 @@ struct Write: AsyncParsableCommand {
             let store = try global.openInitializedStore()
             let body = try readText(file: file == "-" ? nil : file, what: "reflection")
             let title = self.title ?? Self.defaultTitle(from: body)
-            let reflection = try keepingDraft(body, home: global.homeURL, what: "reflection") {
+            let reflection = try keepingDraft(body, home: global.homeURL, what: "reflection", resend: "write") {
                 try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
             }
             try store.close()
@@ -126,7 +126,7 @@ struct CommentCommand: AsyncParsableCommand {
             if edit {
                 let (_, commentID) = try store.resolveID(reflectionID, entity: .comment)
                 let body = try readText(file: file == "-" ? nil : file, what: "new comment")
-                try keepingDraft(body, home: global.homeURL, what: "new comment") {
+                try keepingDraft(body, home: global.homeURL, what: "comment", resend: "comment --edit ID") {
                     try store.editComment(id: commentID, body: body)
                 }
                 try store.close()
@@ -135,7 +135,7 @@ struct CommentCommand: AsyncParsableCommand {
             }
             let (_, uuid) = try store.resolveID(reflectionID, entity: .reflection)
             let body = try readText(file: file == "-" ? nil : file, what: "comment")
-            let comment = try keepingDraft(body, home: global.homeURL, what: "comment") {
+            let comment = try keepingDraft(body, home: global.homeURL, what: "comment", resend: "comment ID") {
                 try store.comment(on: uuid, body: body)
             }
             try store.close()
@@ -374,8 +374,9 @@ func validateTextOptions(title: String?, prompt: Int?, file: String?) throws {
 }
 
 /// Runs `save` with text the member gave; if it fails, the text is kept in a file of the home's `drafts` folder
-/// (mode 0600, like everything the client makes) and the error says where, so that nothing typed is lost.
-func keepingDraft<T>(_ text: String, home: URL, what: String, _ save: () throws -> T) throws -> T {
+/// (mode 0600, like everything the client makes; its name starts with `what`) and the error says where and how to
+/// send it again (`reflect RESEND --file PATH`), so that nothing typed is lost.
+func keepingDraft<T>(_ text: String, home: URL, what: String, resend: String, _ save: () throws -> T) throws -> T {
     do {
         return try save()
     } catch let error as ClientError {

@@ -50,7 +50,7 @@ struct LocalRow: Sendable {
 
     /// Writes the row (insert or replace).
     func save(_ db: Database) throws {
-        let server = try serverFields.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let server = serverFields?.jsonText
         switch entity {
         case .reflection:
             try db.cachedStatement(

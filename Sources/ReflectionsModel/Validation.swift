@@ -27,6 +27,24 @@ public enum Validation {
         return result
     }
 
+    /// What one pass over the bytes says of text that is printable ASCII, newlines and tabs only (most writing):
+    /// such text is already normalised and holds no forbidden control. `nil` for any other text, which then takes
+    /// the general (slower) path. The push profile showed the general path's three passes over Unicode scalars at
+    /// a seventh of the server's work.
+    enum PlainASCII { case blank, visible }
+
+    static func plainASCII(_ text: String) -> PlainASCII? {
+        var visible = false
+        for byte in text.utf8 {
+            switch byte {
+            case 0x09, 0x0A, 0x20: continue
+            case 0x21...0x7E: visible = true
+            default: return nil
+            }
+        }
+        return visible ? .visible : .blank
+    }
+
     /// Whether the text holds nothing but white space.
     static func isBlank(_ text: String) -> Bool {
         text.unicodeScalars.allSatisfy { $0.properties.isWhitespace }
@@ -34,9 +52,10 @@ public enum Validation {
 
     /// A reflection's title: trimmed, 1–200 characters and at most 1 KiB of UTF-8, one line.
     public static func title(_ raw: String) throws(ValidationError) -> String {
-        let text = normalise(raw).trimmingCharacters(in: .whitespaces)
-        try checkControls(text, field: "title")
-        if text.contains("\n") {
+        let plain = plainASCII(raw)
+        let text = (plain == nil ? normalise(raw) : raw).trimmingCharacters(in: .whitespaces)
+        if plain == nil { try checkControls(text, field: "title") }
+        if text.utf8.contains(0x0A) {
             throw ValidationError(
                 .titleMultiline, field: "title", "The title must fit on one line: remove the line breaks.")
         }
@@ -51,10 +70,12 @@ public enum Validation {
                 "The title is \(text.utf8.count) bytes; the limit is \(Limits.titleMaxBytes) bytes (1 KiB) of UTF-8."
             )
         }
-        if text.count > Limits.titleMaxCharacters {
+        // Plain ASCII has one character per byte.
+        let characters = plain == nil ? text.count : text.utf8.count
+        if characters > Limits.titleMaxCharacters {
             throw ValidationError(
                 .titleTooLong, field: "title",
-                "The title has \(text.count) characters; shorten it to at most \(Limits.titleMaxCharacters)."
+                "The title has \(characters) characters; shorten it to at most \(Limits.titleMaxCharacters)."
             )
         }
         return text
@@ -80,9 +101,12 @@ public enum Validation {
         _ raw: String, maxBytes: Int, empty: ValidationError.Code, tooLong: ValidationError.Code, emptyMessage: String,
         what: String, limit: String
     ) throws(ValidationError) -> String {
-        let text = normalise(raw)
-        try checkControls(text, field: "body")
-        if isBlank(text) { throw ValidationError(empty, field: "body", emptyMessage) }
+        let plain = plainASCII(raw)
+        let text = plain == nil ? normalise(raw) : raw
+        if plain == nil { try checkControls(text, field: "body") }
+        if plain == .blank || (plain == nil && isBlank(text)) {
+            throw ValidationError(empty, field: "body", emptyMessage)
+        }
         let bytes = text.utf8.count
         if bytes > maxBytes {
             throw ValidationError(

@@ -102,7 +102,7 @@ enum SQLStorePush {
             INSERT INTO applied_mutations (client_id, mutation_id, member_id, result, applied_at)
             VALUES (?, ?, ?, ?, ?)
             """,
-            clientID, mutation.id, member.id, String(decoding: try JSONEncoder().encode(result), as: UTF8.self), now)
+            clientID, mutation.id, member.id, result.jsonText, now)
         return result
     }
 
@@ -429,7 +429,7 @@ enum SQLStorePush {
             INSERT INTO record_versions (entity, record_id, version, fields, producer_client_id, fast_forward)
             VALUES (?, ?, ?, ?, ?, ?)
             """,
-            entity.rawValue, id, version, String(decoding: try JSONEncoder().encode(fields), as: UTF8.self), producer,
+            entity.rawValue, id, version, fields.jsonText, producer,
             fastForward)
     }
 
@@ -482,8 +482,7 @@ enum SQLStorePush {
             ON CONFLICT (id) DO NOTHING
             """,
             m.id, record.entity.rawValue, record.id, record.authorID, kind.rawValue,
-            String(decoding: try encoder.encode(fields), as: UTF8.self),
-            String(decoding: try encoder.encode(base), as: UTF8.self), m.baseVersion, m.clientID,
+            fields.jsonText, base.jsonText, m.baseVersion, m.clientID,
             String(decoding: try encoder.encode(m.hlc), as: UTF8.self), now)
     }
 

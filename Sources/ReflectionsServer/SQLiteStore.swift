@@ -21,6 +21,10 @@ public final class SQLiteStore: ServerStore, SQLEngine {
         configuration.prepareDatabase { db in
             try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // Each pushed mutation runs in a savepoint; SQLite keeps the savepoint's statement journal in a temporary
+            // file unless temporary storage is memory, and strace of a push showed 23 page writes per mutation to
+            // it. In memory it is bounded by one push (at most 4 MiB of mutations).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         // 0600 before SQLite opens it, so that its -wal and -shm files are made 0600 as well.
         try PrivateFiles.prepareFile(path)

@@ -96,3 +96,50 @@ import Testing
         #expect(Prompt.defaults[5].text == "What has delayed improvement work addressing racial inequity?")
     }
 }
+
+/// The plain-ASCII fast path of ``Validation`` must give what the rules (written out again here, the slow way)
+/// give, for ASCII and non-ASCII text alike.
+@Suite struct ValidationFastPathTests {
+    enum Expected: Equatable {
+        case value(String)
+        case error(ValidationError.Code)
+    }
+
+    static func reference(body raw: String, empty: ValidationError.Code) -> Expected {
+        let text = Validation.normalise(raw)
+        if text.unicodeScalars.contains(where: Validation.isForbiddenControl) { return .error(.controlCharacter) }
+        if text.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) { return .error(empty) }
+        return .value(text)
+    }
+
+    static func reference(title raw: String) -> Expected {
+        let text = Validation.normalise(raw).trimmingCharacters(in: .whitespaces)
+        if text.unicodeScalars.contains(where: Validation.isForbiddenControl) { return .error(.controlCharacter) }
+        if text.contains("\n") { return .error(.titleMultiline) }
+        if text.isEmpty { return .error(.titleEmpty) }
+        if text.count > Limits.titleMaxCharacters { return .error(.titleTooLong) }
+        return .value(text)
+    }
+
+    static func outcome(_ check: (String) throws(ValidationError) -> String, _ text: String) -> Expected {
+        do throws(ValidationError) {
+            return .value(try check(text))
+        } catch {
+            return .error(error.code)
+        }
+    }
+
+    @Test func plainAndGeneralPathsAgreeWithTheRules() {
+        var random = SeededGenerator(seed: 11)
+        let alphabet: [String] = [
+            "a", "Z", " ", "\t", "\n", "\r", ".", "\u{7F}", "\u{1}", "\u{E9}", "e\u{301}", "\u{85}",
+        ]
+        for round in 0..<5_000 {
+            let length = round == 0 ? 201 : Int.random(in: 0...12, using: &random)
+            let text = (0..<length).map { _ in round == 0 ? "a" : alphabet.randomElement(using: &random)! }.joined()
+            #expect(Self.outcome(Validation.reflectionBody, text) == Self.reference(body: text, empty: .bodyEmpty))
+            #expect(Self.outcome(Validation.commentBody, text) == Self.reference(body: text, empty: .commentEmpty))
+            #expect(Self.outcome(Validation.title, text) == Self.reference(title: text))
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import ReflectionsModel
+import Testing
+
+/// The hand-written JSON of the hot paths must read back, through `JSONDecoder`, as the very value written.
+@Suite struct JSONTextTests {
+    /// Text with every kind of character a member's writing or a hostile client could hold.
+    static func text(_ random: inout SeededGenerator) -> String {
+        let pieces = [
+            "plain words", "\"quoted\"", "back\\slash", "new\nline", "tab\t", "cr\r", "\u{0}", "\u{1F}", "\u{7F}",
+            "caf\u{E9}", "e\u{301}", "\u{1F469}\u{1F3FD}\u{200D}\u{2695}\u{FE0F}", "/slash/", "\u{2028}", "",
+        ]
+        return (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }
+            .joined()
+    }
+
+    @Test func recordFieldsReadBackAsWritten() throws {
+        var random = SeededGenerator(seed: 7)
+        for _ in 0..<2_000 {
+            let fields = RecordFields(
+                title: Bool.random(using: &random) ? Self.text(&random) : nil, body: Self.text(&random),
+                visibility: [nil, .private, .community].randomElement(using: &random)!,
+                promptID: Bool.random(using: &random) ? Int.random(in: -5...1_000, using: &random) : nil,
+                deleted: Bool.random(using: &random), hidden: [nil, true, false].randomElement(using: &random)!)
+            let decoded = try JSONDecoder().decode(RecordFields.self, from: Data(fields.jsonText.utf8))
+            #expect(decoded == fields)
+        }
+    }
+
+    @Test func mutationResultsReadBackAsWritten() throws {
+        var random = SeededGenerator(seed: 8)
+        for _ in 0..<2_000 {
+            let result = MutationResult(
+                mutationID: UUID(), outcome: MutationOutcome.allCases.randomElement(using: &random)!,
+                originalOutcome: Bool.random(using: &random)
+                    ? MutationOutcome.allCases.randomElement(using: &random) : nil,
+                version: Bool.random(using: &random) ? Int64.random(in: 0...Int64.max, using: &random) : nil,
+                sequence: Bool.random(using: &random) ? Int64.random(in: Int64.min...Int64.max, using: &random) : nil,
+                code: Bool.random(using: &random) ? Self.text(&random) : nil,
+                reason: Bool.random(using: &random) ? Self.text(&random) : nil)
+            let decoded = try JSONDecoder().decode(MutationResult.self, from: Data(result.jsonText.utf8))
+            #expect(decoded == result)
+        }
+    }
+
+    @Test func escapesAreTheStandardOnes() {
+        let fields = RecordFields(body: "a\"b\\c\nd\u{1}e")
+        #expect(fields.jsonText == #"{"body":"a\"b\\c\nd\u0001e","deleted":false}"#)
+    }
+}

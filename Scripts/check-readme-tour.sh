@@ -31,13 +31,18 @@ expect "three devices set up" "^Set up .* for https://127.0.0.1:8443" 3
 expect "syncs that pushed" "^Synced: pushed 1, pulled [0-9]+, merged 0, conflicts 0\\." 3
 expect "the phone's sync ending with the conflict (exit code 7)" "^sync exit code 7 " 1
 expect "the conflict listed" "^[0-9A-F]{8}  Allyship  — 1 conflict:" 1
-expect "the conflict in plain words" "^    (this device|your other device \\([0-9A-F]{8}\\)) changed the same words" 1
+expect "the conflict in plain words, naming the device" "^    (this device|your laptop) changed the same words" 1
+refuse "a device id in the conflict's words" "^    .*[0-9A-F]{8}.* changed the same words"
 expect "both sides of the conflict shown" "^    \\+ On the ward we (never|seldom) talk about race\\." 2
 expect "the conflict resolved" "^Resolved $uuid" 1
 expect "the laptop showing the phone's resolution" "^On the ward we seldom talk about race\\." 2
-expect "Bo's list showing Amara's community reflection" "Allyship  \\[community, by another member\\]" 1
+expect "Bo's list showing Amara's community reflection with her name" "Allyship  \\[community, by Amara O\\.\\]" 1
+expect "Bo's list showing her new name after the rename" "Allyship  \\[community, by Amara Okafor\\]" 1
+expect "the rename confirmed" "^Your display name is now 'Amara Okafor'" 1
+expect "the reflection written in the editor, in the laptop's list" "  From the editor  \\[private, not synced\\]" 1
+expect "no drafts left" "^No drafts: everything you wrote is saved\\." 1
 expect "Bo's comment on the laptop" "Thank you for writing this\\." 1
 expect "the server's log with the conflict and the resolve" "	update reflection $uuid	conflict	" 1
-refuse "Amara's private reflection in Bo's list" "Private thoughts.*by another member"
+refuse "Amara's private reflection in Bo's list" "Private thoughts.*by "
 [ "$failures" -eq 0 ] || exit 1
 echo "check-readme-tour: the tour ran to the end and printed what the README says"

@@ -27,15 +27,21 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
     /// For ``Code/server``: the HTTP status and the server's error code.
     public var status: Int?
     public var serverCode: String?
+    /// The technical cause, for the sync log (`reflect log`), never for the one-line message.
+    public var cause: String?
 
-    public init(_ code: Code, _ message: String, status: Int? = nil, serverCode: String? = nil) {
+    public init(_ code: Code, _ message: String, status: Int? = nil, serverCode: String? = nil, cause: String? = nil) {
         self.code = code
         self.message = message
         self.status = status
         self.serverCode = serverCode
+        self.cause = cause
     }
 
     public var description: String { message }
+
+    /// The message with its cause, as the sync log keeps it.
+    public var logText: String { cause.map { "\(message) (\($0))" } ?? message }
 
     static func invalid(_ error: ValidationError) -> ClientError { ClientError(.invalidInput, error.message) }
 }

@@ -101,8 +101,17 @@ enum ClientSchema {
         ) STRICT;
         CREATE INDEX sync_events_run ON sync_events(run_id);
         """
+    /// `Schema/client/0002_author_names.sql`
+    static let v0002 = """
+        -- reflect client database. Migration "0002_author_names".
+        -- The author's display name as the server last sent it with the record (NULL until the record is synced, and
+        -- from servers that predate names). A rename on the server re-sends the author's records, so this follows it.
+        ALTER TABLE reflections ADD COLUMN author_name TEXT;
+        ALTER TABLE comments ADD COLUMN author_name TEXT;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
-        ("0001_initial", v0001)
+        ("0001_initial", v0001),
+        ("0002_author_names", v0002),
     ]
 }

@@ -20,6 +20,8 @@ public struct ClientSettings: Sendable {
     /// The pull cursor: the server sequence number everything up to which has been applied.
     public var cursor: Int64
     public var lastHLC: HLCTimestamp?
+    /// The name the member gave this device (`reflect init --device-name`), if any.
+    public var deviceName: String? = nil
 
     public var isInitialized: Bool { serverURL != nil && clientID != nil }
 }

@@ -179,16 +179,20 @@ extension ClientStore {
 
     /// What `reflect status` shows.
     public func status() throws -> StoreStatus {
-        try pool.read { db in
+        let quiet = (try? FileManager.default.attributesOfItem(atPath: quietSyncMarker)[.modificationDate] as? Date)
+            .map { Int64($0.timeIntervalSince1970 * 1000) }
+        return try pool.read { db in
             let settings = try Self.settings(db)
             let pending = try Row.fetchOne(
                 db, sql: "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE state = 'pending'")
             let conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT record_id) FROM revisions") ?? 0
+            let last = try Self.runs(db, limit: 1).first
             return StoreStatus(
                 server: settings.serverURL, member: settings.member?.handle, loggedIn: settings.token != nil,
                 clientID: settings.clientID?.uuidString, pendingMutations: pending?["n"] ?? 0,
                 oldestPendingAt: pending?["oldest"], rejectedMutations: try Self.outbox(db, state: "rejected"),
-                lastSync: try Self.runs(db, limit: 1).first, openConflicts: conflicts, cursor: settings.cursor)
+                lastSync: last, upToDateAt: quiet.flatMap { $0 > (last?.startedAt ?? 0) ? $0 : nil },
+                openConflicts: conflicts, cursor: settings.cursor)
         }
     }
 

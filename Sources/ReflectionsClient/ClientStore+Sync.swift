@@ -1,6 +1,38 @@
 import Foundation
 import GRDB
 import ReflectionsModel
+import Synchronization
+
+/// One run of the sync log. Its row is written in the same transaction as the first thing the run records (a
+/// pushed change's fate, a pulled change, a new cursor), so that a sync that moved nothing makes no durable write
+/// at all; a failed run is always recorded, with its cause.
+final class SyncRun: Sendable {
+    let startedAt: Int64
+    private let stored = Mutex<Int64?>(nil)
+
+    init(startedAt: Int64) {
+        self.startedAt = startedAt
+    }
+
+    /// The row id, if the run has recorded anything yet.
+    var recordedID: Int64? { stored.withLock { $0 } }
+
+    /// The run's id, its row inserted in `db`'s transaction if needed (again, if a rolled-back transaction took
+    /// the first one with it).
+    func id(_ db: Database) throws -> Int64 {
+        if let id = recordedID {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO sync_runs (id, started_at, status) VALUES (?, ?, 'running')",
+                arguments: [id, startedAt])
+            return id
+        }
+        try db.execute(
+            sql: "INSERT INTO sync_runs (started_at, status) VALUES (?, 'running')", arguments: [startedAt])
+        let id = db.lastInsertedRowID
+        stored.withLock { $0 = id }
+        return id
+    }
+}
 
 /// Counts of one sync run.
 public struct SyncCounts: Sendable, Codable, Hashable {
@@ -13,16 +45,22 @@ public struct SyncCounts: Sendable, Codable, Hashable {
 }
 
 extension ClientStore {
-    /// Starts a run of the sync log.
-    func startRun() throws -> Int64 {
-        try pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO sync_runs (started_at, status) VALUES (?, 'running')", arguments: [clock.now()])
-            return db.lastInsertedRowID
-        }
+    /// Starts a run of the sync log (nothing is written until the run records something).
+    func startRun() -> SyncRun {
+        SyncRun(startedAt: clock.now())
     }
 
-    func finishRun(_ id: Int64, status: String, counts: SyncCounts, error: String?) throws {
+    /// Ends a run: its row gets the outcome. A run that recorded nothing, moved nothing and did not fail is left
+    /// out of the log (and costs no write).
+    func finishRun(_ run: SyncRun, status: String, counts: SyncCounts, error: String?) throws {
+        guard run.recordedID != nil || status == "failed" || counts != SyncCounts() else {
+            if !FileManager.default.fileExists(atPath: quietSyncMarker) {
+                FileManager.default.createFile(
+                    atPath: quietSyncMarker, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: quietSyncMarker)
+            return
+        }
         try pool.write { db in
             try db.execute(
                 sql: """
@@ -32,7 +70,7 @@ extension ClientStore {
                     """,
                 arguments: [
                     clock.now(), status, counts.pushed, counts.pulled, counts.merged, counts.conflicts, counts.rejected,
-                    error, id,
+                    error, try run.id(db),
                 ])
         }
     }
@@ -65,11 +103,12 @@ extension ClientStore {
 
     /// Records the server's answer to a push: acknowledged mutations leave the outbox, rejected ones stay with
     /// the server's reason (never silently dropped).
-    func applyPushResults(run: Int64, mutations: [Mutation], results: [MutationResult], counts: inout SyncCounts)
+    func applyPushResults(run: SyncRun, mutations: [Mutation], results: [MutationResult], counts: inout SyncCounts)
         throws
     {
         counts = try pool.write { [counts] db in
             var counts = counts
+            let run = try run.id(db)
             let byID = Dictionary(uniqueKeysWithValues: mutations.map { ($0.id, $0) })
             for result in results {
                 guard let mutation = byID[result.mutationID] else { continue }
@@ -100,13 +139,19 @@ extension ClientStore {
         }
     }
 
-    /// Applies one page of a pull and moves the cursor, in one transaction.
-    func applyPull(run: Int64, page: PullResponse, counts: inout SyncCounts) throws {
+    /// Applies one page of a pull and moves the cursor, in one transaction. Changes whose sequence is in `own`
+    /// (this device's changes of this run, coming back) are applied but not counted. A page that brings nothing
+    /// and leaves the cursor at `since` writes nothing.
+    func applyPull(run: SyncRun, page: PullResponse, since: Int64, own: Set<Int64> = [], counts: inout SyncCounts)
+        throws
+    {
+        if page.changes.isEmpty && page.nextCursor == since { return }
         counts = try pool.write { [counts] db in
             var counts = counts
+            let run = try run.id(db)
             for change in page.changes {
-                try apply(db, change, run: run)
-                counts.pulled += 1
+                try apply(db, change, run: run, own: own.contains(change.sequence))
+                if !own.contains(change.sequence) { counts.pulled += 1 }
             }
             try Self.set(db, .cursor, String(page.nextCursor))
             return counts
@@ -114,7 +159,7 @@ extension ClientStore {
     }
 
     /// Applies one pulled change, rebasing pending local edits of the record on top of it.
-    func apply(_ db: Database, _ change: Change, run: Int64) throws {
+    func apply(_ db: Database, _ change: Change, run: Int64, own: Bool = false) throws {
         let pending =
             try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending'"),
@@ -151,15 +196,18 @@ extension ClientStore {
                 incoming = LocalRow(
                     entity: .reflection, id: r.id, authorID: r.authorID, reflectionID: nil, fields: r.fields,
                     serverVersion: r.version, serverFields: r.fields, createdAt: r.writtenAt ?? r.createdAt,
-                    updatedAt: r.updatedAt, conflicted: r.conflicted)
+                    updatedAt: r.updatedAt, conflicted: r.conflicted, authorName: r.authorName)
             case .comment:
                 guard let c = change.comment else { return }
                 incoming = LocalRow(
                     entity: .comment, id: c.id, authorID: c.authorID, reflectionID: c.reflectionID, fields: c.fields,
                     serverVersion: c.version, serverFields: c.fields, createdAt: c.writtenAt ?? c.createdAt,
-                    updatedAt: c.updatedAt, conflicted: c.conflicted)
+                    updatedAt: c.updatedAt, conflicted: c.conflicted, authorName: c.authorName)
             }
-            var detail = "version \(incoming.serverVersion)"
+            var detail =
+                own
+                ? "your change, back from the server: version \(incoming.serverVersion)"
+                : "version \(incoming.serverVersion)"
             if pending > 0, let local {
                 // Rebase the pending local edit on the new server version with the shared merge rules; where they
                 // conflict, the local text stays on screen and the server decides when it is pushed.

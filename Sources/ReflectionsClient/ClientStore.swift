@@ -11,6 +11,9 @@ import ReflectionsModel
 public final class ClientStore: Sendable {
     let pool: DatabasePool
     let clock: WallClock
+    /// An empty file whose modification time is the last sync that found nothing to move (such a sync writes
+    /// nothing to the database, so `status` learns of it here; it is not fsynced, and losing it loses nothing).
+    let quietSyncMarker: String
 
     /// Opens (or creates) the store at `path` (mode 0600) and runs its migrations.
     ///
@@ -30,6 +33,7 @@ public final class ClientStore: Sendable {
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         self.clock = clock
+        quietSyncMarker = path + "-checked"
         var migrator = DatabaseMigrator()
         for migration in ClientSchema.migrations {
             migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
@@ -60,6 +64,7 @@ public final class ClientStore: Sendable {
         case member
         case cursor
         case hlc
+        case deviceName = "device_name"
     }
 
     public func settings() throws -> ClientSettings {
@@ -79,7 +84,8 @@ public final class ClientStore: Sendable {
             token: values[Key.token.rawValue],
             member: values[Key.member.rawValue].flatMap { try? decoder.decode(Member.self, from: Data($0.utf8)) },
             cursor: values[Key.cursor.rawValue].flatMap { Int64($0) } ?? 0,
-            lastHLC: values[Key.hlc.rawValue].flatMap { try? decoder.decode(HLCTimestamp.self, from: Data($0.utf8)) })
+            lastHLC: values[Key.hlc.rawValue].flatMap { try? decoder.decode(HLCTimestamp.self, from: Data($0.utf8)) },
+            deviceName: values[Key.deviceName.rawValue])
     }
 
     static func set(_ db: Database, _ key: Key, _ value: String?) throws {
@@ -140,6 +146,29 @@ public final class ClientStore: Sendable {
                 sql: "UPDATE reflections SET author_id = ? WHERE author_id IS NULL", arguments: [member.id.uuidString])
             try db.execute(
                 sql: "UPDATE comments SET author_id = ? WHERE author_id IS NULL", arguments: [member.id.uuidString])
+        }
+    }
+
+    /// Names this device (`reflect init --device-name`); its pushes carry the name, which the member then sees in
+    /// conflicts on their other devices. Validated here, so that a bad name is refused before anything is sent.
+    public func setDeviceName(_ name: String) throws {
+        let name = try validate { try Validation.deviceName(name) }
+        try pool.write { db in try Self.set(db, .deviceName, name) }
+    }
+
+    /// Keeps the member as the server last described them (after a display-name change), and shows the new name
+    /// on this member's records here at once (the server re-sends them to the other devices).
+    public func updateMember(_ member: Member) throws {
+        try pool.write { db in
+            guard let existing = try Self.settings(db).member, existing.id == member.id else {
+                throw ClientError(.wrongMember, "This home belongs to another member.")
+            }
+            try Self.set(db, .member, try Self.json(member))
+            for table in ["reflections", "comments"] {
+                try db.execute(
+                    sql: "UPDATE \(table) SET author_name = ? WHERE author_id = ?",
+                    arguments: [member.displayName, member.id.uuidString])
+            }
         }
     }
 

@@ -46,6 +46,8 @@ public struct StoreStatus: Sendable, Codable {
     public var oldestPendingAt: Int64?
     public var rejectedMutations: [OutboxEntry]
     public var lastSync: SyncRunRecord?
+    /// When a later sync last found nothing to move (such syncs are not in the log), if any.
+    public var upToDateAt: Int64?
     public var openConflicts: Int
     public var cursor: Int64
 }

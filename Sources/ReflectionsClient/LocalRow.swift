@@ -14,6 +14,8 @@ struct LocalRow: Sendable {
     var createdAt: Int64
     var updatedAt: Int64
     var conflicted: Bool
+    /// The author's display name as the server last sent it (or this member's own, for their new records).
+    var authorName: String? = nil
 
     /// The table that holds rows of `entity`.
     static func table(_ entity: EntityKind) -> String {
@@ -37,7 +39,7 @@ struct LocalRow: Sendable {
             id: id, authorID: authorID ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
             promptID: fields.promptID, title: fields.title ?? "", body: fields.body,
             visibility: fields.visibility ?? .private, createdAt: createdAt, updatedAt: updatedAt,
-            deleted: fields.deleted, version: serverVersion, conflicted: conflicted)
+            deleted: fields.deleted, version: serverVersion, conflicted: conflicted, authorName: authorName)
     }
 
     var comment: Comment {
@@ -45,7 +47,7 @@ struct LocalRow: Sendable {
             id: id, reflectionID: reflectionID!,
             authorID: authorID ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
             body: fields.body, createdAt: createdAt, updatedAt: updatedAt, deleted: fields.deleted,
-            hidden: fields.hidden ?? false, version: serverVersion, conflicted: conflicted)
+            hidden: fields.hidden ?? false, version: serverVersion, conflicted: conflicted, authorName: authorName)
     }
 
     /// Writes the row (insert or replace).
@@ -56,36 +58,36 @@ struct LocalRow: Sendable {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO reflections (id, author_id, prompt_id, title, body, visibility, created_at, updated_at,
-                        deleted, server_version, server_fields, conflicted)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        deleted, server_version, server_fields, conflicted, author_name)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET author_id = excluded.author_id, prompt_id = excluded.prompt_id,
                         title = excluded.title, body = excluded.body, visibility = excluded.visibility,
                         created_at = excluded.created_at, updated_at = excluded.updated_at, deleted = excluded.deleted,
                         server_version = excluded.server_version, server_fields = excluded.server_fields,
-                        conflicted = excluded.conflicted
+                        conflicted = excluded.conflicted, author_name = COALESCE(excluded.author_name, author_name)
                     """
             ).execute(
                 arguments: [
                     id.uuidString, authorID?.uuidString, fields.promptID, fields.title ?? "", fields.body,
                     (fields.visibility ?? .private).rawValue, createdAt, updatedAt, fields.deleted, serverVersion,
-                    server,
-                    conflicted,
+                    server, conflicted, authorName,
                 ])
         case .comment:
             try db.cachedStatement(
                 sql: """
                     INSERT INTO comments (id, reflection_id, author_id, body, created_at, updated_at, deleted, hidden,
-                        server_version, server_fields, conflicted)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        server_version, server_fields, conflicted, author_name)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET author_id = excluded.author_id, body = excluded.body,
                         created_at = excluded.created_at, updated_at = excluded.updated_at, deleted = excluded.deleted,
                         hidden = excluded.hidden, server_version = excluded.server_version,
-                        server_fields = excluded.server_fields, conflicted = excluded.conflicted
+                        server_fields = excluded.server_fields, conflicted = excluded.conflicted,
+                        author_name = COALESCE(excluded.author_name, author_name)
                     """
             ).execute(
                 arguments: [
                     id.uuidString, reflectionID?.uuidString, authorID?.uuidString, fields.body, createdAt, updatedAt,
-                    fields.deleted, fields.hidden ?? false, serverVersion, server, conflicted,
+                    fields.deleted, fields.hidden ?? false, serverVersion, server, conflicted, authorName,
                 ])
         }
     }
@@ -107,6 +109,7 @@ extension LocalRow {
         createdAt = row["created_at"]
         updatedAt = row["updated_at"]
         conflicted = row["conflicted"]
+        authorName = row["author_name"]
         switch entity {
         case .reflection:
             reflectionID = nil

@@ -160,6 +160,11 @@ public final class ServerConnection: SyncTransport {
             .DELETE, everywhere ? "/v1/sessions" : "/v1/sessions/current", body: Optional<Empty>.none, token: token)
     }
 
+    /// Changes the member's display name (`PATCH /v1/me`); returns the member as the server now has them.
+    public func updateAccount(_ update: AccountUpdate, token: String) async throws -> Member {
+        try await send(.PATCH, "/v1/me", body: update, token: token)
+    }
+
     public func prompts(token: String) async throws -> [Prompt] {
         let response: PromptsResponse = try await send(.GET, "/v1/prompts", body: Optional<Empty>.none, token: token)
         return response.prompts
@@ -175,6 +180,23 @@ public final class ServerConnection: SyncTransport {
 
     public func pull(since: Int64, limit: Int, token: String) async throws -> PullResponse {
         try await send(.GET, "/v1/sync/pull?since=\(since)&limit=\(limit)", body: Optional<Empty>.none, token: token)
+    }
+
+    /// One pull page fetched and unzipped, with only its paging fields read (benchmarks measure the server's
+    /// side of a download with it, without the client's store).
+    public func pullPage(since: Int64, limit: Int, token: String) async throws -> (
+        count: Int, bytes: Int, nextCursor: Int64, hasMore: Bool
+    ) {
+        struct Paging: Decodable {
+            struct Counted: Decodable {}
+            var changes: [Counted]
+            var nextCursor: Int64
+            var hasMore: Bool
+        }
+        let before = bytesReceived
+        let page: Paging = try await send(
+            .GET, "/v1/sync/pull?since=\(since)&limit=\(limit)", body: Optional<Empty>.none, token: token)
+        return (page.changes.count, bytesReceived - before, page.nextCursor, page.hasMore)
     }
 
     struct Empty: Codable {}
@@ -238,9 +260,8 @@ public final class ServerConnection: SyncTransport {
                     + "If its certificate changed on purpose, run 'reflect init' again with the new pin.")
         }
         return ClientError(
-            .unreachable,
-            "The server at \(url) is not reachable (\(describe(error))); your writing is safe here and will be sent later."
-        )
+            .unreachable, "The server at \(url) is not reachable; your writing is safe here and will be sent later.",
+            cause: describe(error))
     }
 
     static func describe(_ error: Error) -> String {

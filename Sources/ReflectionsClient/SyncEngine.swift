@@ -53,11 +53,11 @@ public struct SyncEngine: Sendable {
     @discardableResult
     public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         let (clientID, token) = try credentials()
-        let run = try store.startRun()
+        let run = store.startRun()
         var counts = SyncCounts()
         do {
-            try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
-            let cursor = try await pull(token: token, run: run, counts: &counts, progress: progress)
+            let own = try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
+            let cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
             let status = try store.status()
             let summary = SyncSummary(
                 pushed: counts.pushed, pulled: counts.pulled, merged: counts.merged, conflicts: counts.conflicts,
@@ -66,7 +66,9 @@ public struct SyncEngine: Sendable {
             try store.finishRun(run, status: status.openConflicts > 0 ? "conflicts" : "ok", counts: counts, error: nil)
             return summary
         } catch {
-            try? store.finishRun(run, status: "failed", counts: counts, error: String(describing: error))
+            try? store.finishRun(
+                run, status: "failed", counts: counts,
+                error: (error as? ClientError)?.logText ?? String(describing: error))
             throw error
         }
     }
@@ -75,14 +77,16 @@ public struct SyncEngine: Sendable {
     @discardableResult
     public func pushOnly() async throws -> SyncCounts {
         let (clientID, token) = try credentials()
-        let run = try store.startRun()
+        let run = store.startRun()
         var counts = SyncCounts()
         do {
             try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: { _ in })
             try store.finishRun(run, status: "ok", counts: counts, error: nil)
             return counts
         } catch {
-            try? store.finishRun(run, status: "failed", counts: counts, error: String(describing: error))
+            try? store.finishRun(
+                run, status: "failed", counts: counts,
+                error: (error as? ClientError)?.logText ?? String(describing: error))
             throw error
         }
     }
@@ -99,38 +103,52 @@ public struct SyncEngine: Sendable {
         return (clientID, token)
     }
 
+    /// Sends the outbox; returns the change-log sequence numbers the server gave this run's changes, so that the
+    /// pull that follows can tell this device's own changes coming back from news.
+    @discardableResult
     func push(
-        clientID: UUID, token: String, run: Int64, counts: inout SyncCounts, progress: @Sendable (SyncProgress) -> Void
-    ) async throws {
+        clientID: UUID, token: String, run: SyncRun, counts: inout SyncCounts,
+        progress: @Sendable (SyncProgress) -> Void
+    ) async throws -> Set<Int64> {
+        var own: Set<Int64> = []
         let total = try store.pendingCount()
+        let deviceName = try store.settings().deviceName
         var sent = 0
         while true {
             let batch = try store.nextBatch(maxCount: batchSize, maxBytes: Limits.pushMaxBytes - 64 * 1024)
             if batch.isEmpty { break }
-            let response = try await transport.push(PushRequest(clientID: clientID, mutations: batch), token: token)
+            let response = try await transport.push(
+                PushRequest(clientID: clientID, mutations: batch, deviceName: deviceName), token: token)
             try store.applyPushResults(run: run, mutations: batch, results: response.results, counts: &counts)
+            own.formUnion(response.results.compactMap(\.sequence))
             sent += batch.count
             progress(.pushing(sent: sent, total: max(total, sent)))
             // A batch the server did not answer in full stays pending; stop rather than loop on it.
             if response.results.count < batch.count { break }
         }
+        return own
     }
 
-    func pull(token: String, run: Int64, counts: inout SyncCounts, progress: @Sendable (SyncProgress) -> Void)
-        async throws -> Int64
-    {
+    /// Pulls and applies every page; `own` are the sequence numbers of this run's pushed changes, which are applied
+    /// like any other but not counted as pulled (a member who just wrote something is not told it "arrived").
+    func pull(
+        token: String, run: SyncRun, own: Set<Int64> = [], counts: inout SyncCounts,
+        progress: @Sendable (SyncProgress) -> Void
+    ) async throws -> Int64 {
         // The next page is fetched while this one is applied, so that the server's work and the network overlap
         // the local writes. Pages are still applied one at a time and in order, each with its cursor in the same
         // transaction: a sync that stops anywhere resumes after the last page applied.
-        var page = try await transport.pull(since: try store.settings().cursor, limit: pageSize, token: token)
+        var since = try store.settings().cursor
+        var page = try await transport.pull(since: since, limit: pageSize, token: token)
         while page.hasMore {
             let (transport, next, limit) = (self.transport, page.nextCursor, pageSize)
             async let following = transport.pull(since: next, limit: limit, token: token)
-            try store.applyPull(run: run, page: page, counts: &counts)
+            try store.applyPull(run: run, page: page, since: since, own: own, counts: &counts)
             progress(.pulling(received: counts.pulled))
+            since = next
             page = try await following
         }
-        try store.applyPull(run: run, page: page, counts: &counts)
+        try store.applyPull(run: run, page: page, since: since, own: own, counts: &counts)
         progress(.pulling(received: counts.pulled))
         return page.nextCursor
     }

@@ -13,6 +13,15 @@ public struct RegisterRequest: Codable, Hashable, Sendable {
     }
 }
 
+/// The body of `PATCH /v1/me`: what a member changes about their account (today, their display name).
+public struct AccountUpdate: Codable, Hashable, Sendable {
+    public var displayName: String?
+
+    public init(displayName: String? = nil) {
+        self.displayName = displayName
+    }
+}
+
 /// The body of `POST /v1/sessions`.
 public struct LoginRequest: Codable, Hashable, Sendable {
     public var handle: String

@@ -19,11 +19,13 @@ public struct Comment: Codable, Hashable, Sendable, Identifiable {
     public var version: Int64
     /// Set while the author has unresolved conflict revisions for this comment.
     public var conflicted: Bool
+    /// The author's display name when the server sent the record (see ``Reflection/authorName``).
+    public var authorName: String?
 
     public init(
         id: UUID, reflectionID: UUID, authorID: UUID, body: String, createdAt: Int64, updatedAt: Int64? = nil,
         deleted: Bool = false, hidden: Bool = false, version: Int64 = 0, conflicted: Bool = false,
-        writtenAt: Int64? = nil
+        writtenAt: Int64? = nil, authorName: String? = nil
     ) {
         self.id = id
         self.reflectionID = reflectionID
@@ -36,6 +38,7 @@ public struct Comment: Codable, Hashable, Sendable, Identifiable {
         self.version = version
         self.conflicted = conflicted
         self.writtenAt = writtenAt
+        self.authorName = authorName
     }
 
     /// The fields that merge (see ``RecordMerge``).

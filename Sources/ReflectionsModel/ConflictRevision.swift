@@ -27,13 +27,16 @@ public struct ConflictRevision: Codable, Hashable, Sendable, Identifiable {
     public var baseVersion: Int64?
     /// The device that made the losing side.
     public var clientID: UUID
+    /// That device's name, if its member gave one (`reflect init --device-name`); only ever sent to the author,
+    /// whose device it is.
+    public var deviceName: String?
     public var hlc: HLCTimestamp
     /// When the server kept it (milliseconds since 1970).
     public var createdAt: Int64
 
     public init(
         id: UUID, entity: EntityKind, recordID: UUID, kind: Kind, fields: RecordFields, base: RecordFields?,
-        baseVersion: Int64?, clientID: UUID, hlc: HLCTimestamp, createdAt: Int64
+        baseVersion: Int64?, clientID: UUID, hlc: HLCTimestamp, createdAt: Int64, deviceName: String? = nil
     ) {
         self.id = id
         self.entity = entity
@@ -45,5 +48,6 @@ public struct ConflictRevision: Codable, Hashable, Sendable, Identifiable {
         self.clientID = clientID
         self.hlc = hlc
         self.createdAt = createdAt
+        self.deviceName = deviceName
     }
 }

@@ -19,6 +19,9 @@ public enum Limits {
     public static let displayNameMaxCharacters = 100
     /// A display name holds at most 512 bytes of UTF-8 (see ``titleMaxBytes``).
     public static let displayNameMaxBytes = 512
+    /// A device name (`reflect init --device-name`): at most 40 characters and 160 bytes of UTF-8, one line.
+    public static let deviceNameMaxCharacters = 40
+    public static let deviceNameMaxBytes = 160
     /// A password holds at least 10 characters.
     public static let passwordMinCharacters = 10
     /// A password holds at most 1,024 bytes (scrypt hashes it whole; this bounds the work).

@@ -7,10 +7,16 @@ public struct PushRequest: Codable, Hashable, Sendable {
     public var clientID: UUID
     /// At most ``Limits/pushMaxMutations``, in the order they were made.
     public var mutations: [Mutation]
+    /// The name the member gave this device (`reflect init --device-name`), shown to them in conflicts on their
+    /// other devices; at most ``Limits/deviceNameMaxBytes`` bytes. Absent: the server keeps the name it has.
+    public var deviceName: String?
 
-    public init(protocolVersion: Int = SyncProtocol.version, clientID: UUID, mutations: [Mutation]) {
+    public init(
+        protocolVersion: Int = SyncProtocol.version, clientID: UUID, mutations: [Mutation], deviceName: String? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.clientID = clientID
         self.mutations = mutations
+        self.deviceName = deviceName
     }
 }

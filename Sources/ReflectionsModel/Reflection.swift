@@ -22,11 +22,14 @@ public struct Reflection: Codable, Hashable, Sendable, Identifiable {
     public var version: Int64
     /// Set while the author has unresolved conflict revisions for this reflection.
     public var conflicted: Bool
+    /// The author's display name when the server sent the record (a rename re-sends the author's records). Nil
+    /// from servers that predate it, and for records not yet synced.
+    public var authorName: String?
 
     public init(
         id: UUID, authorID: UUID, promptID: Int? = nil, title: String, body: String,
         visibility: Visibility = .private, createdAt: Int64, updatedAt: Int64? = nil, deleted: Bool = false,
-        version: Int64 = 0, conflicted: Bool = false, writtenAt: Int64? = nil
+        version: Int64 = 0, conflicted: Bool = false, writtenAt: Int64? = nil, authorName: String? = nil
     ) {
         self.id = id
         self.authorID = authorID
@@ -40,6 +43,7 @@ public struct Reflection: Codable, Hashable, Sendable, Identifiable {
         self.version = version
         self.conflicted = conflicted
         self.writtenAt = writtenAt
+        self.authorName = authorName
     }
 
     /// The fields that merge (see ``RecordMerge``).

@@ -146,6 +146,21 @@ public enum Validation {
         return text
     }
 
+    /// A device name: trimmed, 1–40 characters and at most 160 bytes of UTF-8, one line.
+    public static func deviceName(_ raw: String) throws(ValidationError) -> String {
+        let text = normalise(raw).trimmingCharacters(in: .whitespaces)
+        try checkControls(text, field: "deviceName")
+        guard !text.isEmpty, text.utf8.count <= Limits.deviceNameMaxBytes,
+            text.count <= Limits.deviceNameMaxCharacters, !text.contains("\n")
+        else {
+            throw ValidationError(
+                .invalidDeviceName, field: "deviceName",
+                "A device name is 1 to \(Limits.deviceNameMaxCharacters) characters (at most \(Limits.deviceNameMaxBytes) bytes) on one line, such as 'laptop'."
+            )
+        }
+        return text
+    }
+
     /// A password: at least 10 characters, at most 1,024 bytes. It is not normalised beyond NFC.
     public static func password(_ raw: String) throws(ValidationError) -> String {
         let text = raw.precomposedStringWithCanonicalMapping

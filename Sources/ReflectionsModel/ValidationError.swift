@@ -19,6 +19,7 @@ public struct ValidationError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let invalidID = Code(rawValue: "invalid_id")
         public static let invalidHandle = Code(rawValue: "invalid_handle")
         public static let invalidDisplayName = Code(rawValue: "invalid_display_name")
+        public static let invalidDeviceName = Code(rawValue: "invalid_device_name")
         public static let passwordTooShort = Code(rawValue: "password_too_short")
         public static let passwordTooLong = Code(rawValue: "password_too_long")
         public static let invalidVisibility = Code(rawValue: "invalid_visibility")

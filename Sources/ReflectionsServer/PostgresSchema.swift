@@ -171,11 +171,17 @@ enum PostgresSchema {
         ALTER TABLE reflections ADD COLUMN written_at BIGINT;
         ALTER TABLE comments ADD COLUMN written_at BIGINT;
         """
+    /// `Schema/server/postgres/0005_names.sql`
+    static let v0005 = """
+        -- reflectd server database, PostgreSQL. Migration "0005_names" (as Schema/server/0005_names.sql).
+        ALTER TABLE clients ADD COLUMN name TEXT;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
         ("0002_login_failures", v0002),
         ("0003_sessions_and_login_attempts", v0003),
         ("0004_written_at", v0004),
+        ("0005_names", v0005),
     ]
 }

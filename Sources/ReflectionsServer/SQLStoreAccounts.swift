@@ -48,6 +48,29 @@ extension ServerStore where Self: SQLEngine {
         }
     }
 
+    public func setDisplayName(memberID: UUID, displayName: String, now: Int64) async throws -> Member {
+        try await write { tx in
+            try tx.lockChangeFeed()
+            guard let row = try tx.fetchOne("SELECT * FROM members WHERE id = ?", memberID) else {
+                throw ServerError(.notFound, "not_found", "There is no such member.")
+            }
+            let member = SQLStoreAccounts.member(row)
+            guard member.displayName != displayName else { return member }
+            try tx.execute("UPDATE members SET display_name = ? WHERE id = ?", displayName, memberID)
+            for entity in EntityKind.allCases {
+                let table = entity == .reflection ? "reflections" : "comments"
+                for record in try tx.fetchAll("SELECT id FROM \(table) WHERE author_id = ? ORDER BY seq", memberID) {
+                    let id = record.uuid("id")
+                    let seq = try SQLStorePush.logChange(
+                        tx, entity: entity, id: id, actor: memberID, owner: memberID, mutation: nil,
+                        operation: "rename", outcome: .applied, now: now)
+                    try tx.execute("UPDATE \(table) SET seq = ? WHERE id = ?", seq, id)
+                }
+            }
+            return try SQLStoreAccounts.requireMember(tx, handle: member.handle)
+        }
+    }
+
     public func setDisabled(handle: String, disabled: Bool) async throws -> Member {
         try await write { tx in
             try tx.execute("UPDATE members SET disabled = ? WHERE handle = ?", disabled, handle)

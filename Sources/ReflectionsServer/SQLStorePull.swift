@@ -50,9 +50,10 @@ enum SQLStorePull {
             }
         }
         let revisions = try SQLStorePush.openRevisions(tx, of: withRevisions)
-        let changes = page.compactMap { entry in
+        var changes = page.compactMap { entry in
             entry.kind.map { change(for: entry.record, kind: $0, viewer: viewer, revisions: revisions) }
         }
+        try name(&changes, tx)
         return PullResponse(changes: changes, nextCursor: nextCursor, hasMore: hasMore)
     }
 
@@ -89,6 +90,29 @@ enum SQLStorePull {
             return Change(
                 sequence: record.seq, entity: .comment, id: record.id, kind: kind, comment: comment,
                 revisions: revisions)
+        }
+    }
+
+    /// Adds the author's display name to each record the page carries, with one query per page. A name travels
+    /// only inside a record that ``Access`` already gave the viewer (a removal or a redacted tombstone carries no
+    /// record, so no name): no member learns a name they had no record of.
+    static func name(_ changes: inout [Change], _ tx: any SQLTransaction) throws {
+        let authors = Array(Set(changes.compactMap { $0.reflection?.authorID ?? $0.comment?.authorID }))
+        guard !authors.isEmpty else { return }
+        var names: [UUID: String] = [:]
+        for chunk in stride(from: 0, to: authors.count, by: 500).map({
+            Array(authors[$0..<min($0 + 500, authors.count)])
+        }) {
+            let rows = try tx.fetchAll(
+                "SELECT id, display_name FROM members WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                chunk.map(\.sqlValue))
+            for row in rows { names[row.uuid("id")] = row.text("display_name") }
+        }
+        for index in changes.indices {
+            if let author = changes[index].reflection?.authorID {
+                changes[index].reflection?.authorName = names[author]
+            }
+            if let author = changes[index].comment?.authorID { changes[index].comment?.authorName = names[author] }
         }
     }
 

@@ -39,7 +39,7 @@ enum SQLStorePush {
         -> PushResponse
     {
         try tx.lockChangeFeed()
-        try claimClient(tx, clientID: request.clientID, member: member, now: now)
+        try claimClient(tx, clientID: request.clientID, member: member, name: request.deviceName, now: now)
         var results: [MutationResult] = []
         results.reserveCapacity(request.mutations.count)
         for mutation in request.mutations {
@@ -48,17 +48,24 @@ enum SQLStorePush {
         return PushResponse(results: results)
     }
 
-    /// A client id belongs to the member who first pushed with it.
-    static func claimClient(_ tx: any SQLTransaction, clientID: UUID, member: Member, now: Int64) throws {
-        if let owner = try tx.fetchOne("SELECT member_id FROM clients WHERE id = ?", clientID) {
+    /// A client id belongs to the member who first pushed with it. A device name sent with the push (already
+    /// validated) replaces the one kept.
+    static func claimClient(_ tx: any SQLTransaction, clientID: UUID, member: Member, name: String?, now: Int64)
+        throws
+    {
+        if let owner = try tx.fetchOne("SELECT member_id, name FROM clients WHERE id = ?", clientID) {
             guard owner.text("member_id") == member.id.uuidString else {
                 throw ServerError(
                     .forbidden, "client_not_yours",
                     "This client id belongs to another member: each device needs its own (run 'reflect init' again).")
             }
+            if let name, owner.optionalText("name") != name {
+                try tx.execute("UPDATE clients SET name = ? WHERE id = ?", name, clientID)
+            }
         } else {
             try tx.execute(
-                "INSERT INTO clients (id, member_id, first_seen_at) VALUES (?, ?, ?)", clientID, member.id, now)
+                "INSERT INTO clients (id, member_id, first_seen_at, name) VALUES (?, ?, ?, ?)", clientID, member.id,
+                now, name)
         }
     }
 
@@ -519,9 +526,9 @@ enum SQLStorePush {
         for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
             let rows = try tx.fetchAll(
                 """
-                SELECT * FROM conflict_revisions
-                WHERE resolved_at IS NULL AND record_id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
-                ORDER BY created_at, id
+                SELECT \(revisionColumns) FROM conflict_revisions r LEFT JOIN clients c ON c.id = r.client_id
+                WHERE r.resolved_at IS NULL AND r.record_id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                ORDER BY r.created_at, r.id
                 """, chunk.map(\.sqlValue))
             for row in rows {
                 guard let entity = EntityKind(rawValue: row.text("entity")) else { continue }
@@ -551,13 +558,21 @@ enum SQLStorePush {
     /// The revision with this id, if it belongs to `record` (see
     /// ``Access/revision(entity:recordID:authorID:belongsTo:id:)``).
     static func revision(_ tx: any SQLTransaction, id: UUID, of record: StoredRecord) throws -> ConflictRevision? {
-        guard let row = try tx.fetchOne("SELECT * FROM conflict_revisions WHERE id = ?", id),
+        guard
+            let row = try tx.fetchOne(
+                """
+                SELECT \(revisionColumns) FROM conflict_revisions r LEFT JOIN clients c ON c.id = r.client_id
+                WHERE r.id = ?
+                """, id),
             Access.revision(
                 entity: EntityKind(rawValue: row.text("entity")) ?? .reflection, recordID: row.uuid("record_id"),
                 authorID: row.uuid("author_id"), belongsTo: record.subject, id: record.id)
         else { return nil }
         return try revision(row)
     }
+
+    /// The columns ``revision(_:)`` reads: a revision and the name of the device it came from.
+    static let revisionColumns = "r.*, c.name AS device_name"
 
     static func revision(_ row: SQLRow) throws -> ConflictRevision {
         let decoder = JSONDecoder()
@@ -568,6 +583,6 @@ enum SQLStorePush {
             base: try row.optionalText("base").map { try decoder.decode(RecordFields.self, from: Data($0.utf8)) },
             baseVersion: row.optionalInteger("base_version"), clientID: row.uuid("client_id"),
             hlc: try decoder.decode(HLCTimestamp.self, from: Data(row.text("hlc").utf8)),
-            createdAt: row.integer("created_at"))
+            createdAt: row.integer("created_at"), deviceName: row.optionalText("device_name"))
     }
 }

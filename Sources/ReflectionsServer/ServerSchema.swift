@@ -177,11 +177,19 @@ enum ServerSchema {
         ALTER TABLE reflections ADD COLUMN written_at INTEGER;
         ALTER TABLE comments ADD COLUMN written_at INTEGER;
         """
+    /// `Schema/server/0005_names.sql`
+    static let v0005 = """
+        -- reflectd server database, SQLite. Migration "0005_names".
+        -- The name a member gave a device (`reflect init --device-name`), sent with its pushes and shown to that member
+        -- in conflicts on their other devices. NULL: no name given.
+        ALTER TABLE clients ADD COLUMN name TEXT;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
         ("0002_login_failures", v0002),
         ("0003_sessions_and_login_attempts", v0003),
         ("0004_written_at", v0004),
+        ("0005_names", v0005),
     ]
 }

@@ -31,6 +31,10 @@ public protocol ServerStore: Sendable {
     func members() async throws -> [MemberSummary]
     /// Changes a member's role; throws 404 if there is no such handle.
     func setRole(handle: String, role: Member.Role) async throws -> Member
+    /// Changes a member's display name. Their records are given new sequence numbers, so that every device that
+    /// may see them pulls them again with the new name (names travel only inside records that ``Access`` lets a
+    /// viewer have; there is no other way to read them). Costs one change per record the member wrote.
+    func setDisplayName(memberID: UUID, displayName: String, now: Int64) async throws -> Member
     /// Disables (or enables) a member; disabling also ends all of their sessions.
     func setDisabled(handle: String, disabled: Bool) async throws -> Member
 

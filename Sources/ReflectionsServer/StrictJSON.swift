@@ -145,13 +145,18 @@ extension PushRequest: StrictBody {
                         title: "", body: "", visibility: .private, promptID: 1, reflectionID: id, hidden: false),
                     resolution: Resolution(choice: .merged, revisionIDs: [id], takenRevisionID: id),
                     hlc: HLCTimestamp(physical: 0, node: ""))
-            ])
+            ], deviceName: "")
     }
     static let knownPaths = StrictJSON.paths(of: everyField)
 }
 
 extension RegisterRequest: StrictBody {
     static var everyField: RegisterRequest { RegisterRequest(handle: "", displayName: "", password: "") }
+    static let knownPaths = StrictJSON.paths(of: everyField)
+}
+
+extension AccountUpdate: StrictBody {
+    static var everyField: AccountUpdate { AccountUpdate(displayName: "") }
     static let knownPaths = StrictJSON.paths(of: everyField)
 }
 

@@ -37,6 +37,7 @@ public struct SyncAPI: Sendable {
         v1.delete("sessions/current") { request, _ in try await logout(request) }
         v1.delete("sessions") { request, _ in try await logoutEverywhere(request) }
         v1.get("me") { request, _ in try json(try await authenticate(request)) }
+        v1.patch("me") { request, _ in try await updateAccount(request) }
         v1.get("prompts") { request, _ in
             _ = try await authenticate(request)
             return try json(PromptsResponse(prompts: try await store.prompts()))
@@ -128,7 +129,7 @@ public struct SyncAPI: Sendable {
 
     func push(_ request: Request) async throws -> Response {
         let member = try await authenticate(request)
-        let body = try StrictJSON.decode(
+        var body = try StrictJSON.decode(
             PushRequest.self, from: try await readBody(request, limit: Limits.pushMaxBytes))
         guard body.protocolVersion == SyncProtocol.version else {
             throw ServerError.badRequest(
@@ -140,11 +141,32 @@ public struct SyncAPI: Sendable {
                 .contentTooLarge, "batch_too_large",
                 "A push carries at most \(Limits.pushMaxMutations) mutations; this one has \(body.mutations.count).")
         }
+        if let name = body.deviceName {
+            do {
+                body.deviceName = try Validation.deviceName(name)
+            } catch {
+                throw ServerError.validation(error)
+            }
+        }
         let ids = Set(body.mutations.map(\.id))
         guard ids.count == body.mutations.count else {
             throw ServerError.badRequest("duplicate_mutation", "The push names one mutation id twice.")
         }
         return try json(try await store.push(body, by: member, now: clock.now()))
+    }
+
+    /// `PATCH /v1/me`: a member changes their own display name (nothing else, and nobody else's).
+    func updateAccount(_ request: Request) async throws -> Response {
+        let member = try await authenticate(request)
+        let body = try StrictJSON.decode(AccountUpdate.self, from: try await readBody(request))
+        guard let raw = body.displayName else { return try json(member) }
+        let displayName: String
+        do {
+            displayName = try Validation.displayName(raw)
+        } catch {
+            throw ServerError.validation(error)
+        }
+        return try json(try await store.setDisplayName(memberID: member.id, displayName: displayName, now: clock.now()))
     }
 
     func pull(_ request: Request) async throws -> Response {

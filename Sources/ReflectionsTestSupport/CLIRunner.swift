@@ -32,6 +32,67 @@ public enum CLIRunner {
             binDirectory.appendingPathComponent(executable).path, arguments, stdin: stdin, environment: environment)
     }
 
+    /// Runs one of the package's executables on a pseudo-terminal (through util-linux `script`), so that it sees
+    /// a terminal on standard input and output as a member at a keyboard does; its output (standard output and
+    /// error together, with the terminal's `\r\n` made `\n`) comes back in `stdout`.
+    ///
+    /// `answers` are typed like a member would: each line only once the output shows its prompt (typing ahead
+    /// would be lost, since a password prompt flushes what was typed before it).
+    public static func runInTerminal(
+        _ executable: String, _ arguments: [String], answers: [(prompt: String, line: String)] = [],
+        environment: [String: String] = [:]
+    ) async throws -> Output {
+        func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+        let command = ([binDirectory.appendingPathComponent(executable).path] + arguments).map(quoted)
+            .joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        // What has been printed, and how many answers have been typed; the output handler types the next answer
+        // once its prompt appears after the previous one.
+        let state = LockedBox((printed: "", answered: 0, searchFrom: "".startIndex))
+        let writer = input.fileHandleForWriting
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else { return }
+            let toType: [String] = state.update { state in
+                state.printed += String(decoding: data, as: UTF8.self)
+                var typed: [String] = []
+                while state.answered < answers.count,
+                    let found = state.printed.range(
+                        of: answers[state.answered].prompt, range: state.searchFrom..<state.printed.endIndex)
+                {
+                    typed.append(answers[state.answered].line + "\n")
+                    state.searchFrom = found.upperBound
+                    state.answered += 1
+                }
+                return typed
+            }
+            for line in toType { writer.write(Data(line.utf8)) }
+        }
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        output.fileHandleForReading.readabilityHandler = nil
+        let rest = output.fileHandleForReading.readDataToEndOfFile()
+        try? writer.close()
+        let printed = state.value.printed + String(decoding: rest, as: UTF8.self)
+        return Output(status: status, stdout: printed.replacingOccurrences(of: "\r\n", with: "\n"), stderr: "")
+    }
+
     /// Runs any program by path (for example `/usr/bin/openssl`).
     public static func runSystem(
         _ path: String, _ arguments: [String], stdin: String = "", environment: [String: String] = [:]

@@ -11,18 +11,31 @@ struct Init: AsyncParsableCommand {
             and the certificate is then this home's only trust root) or --ca (a PEM file of the CA or certificate \
             to trust). Certificates are never accepted unchecked.
 
-              reflect init --server https://127.0.0.1:8443 --pin sha256:3f…
+            --device-name names this device ('laptop', 'ward phone'): conflicts on your other devices then say \
+            "edited on your laptop" instead of "your other device".
+
+              reflect init --server https://127.0.0.1:8443 --pin sha256:3f… --device-name laptop
               reflect init --server https://reflect.example.org:8443 --ca ./community-ca.pem
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "The server, as https://HOST:PORT.") var server: String
     @Option(help: "A PEM file of the CA (or certificate) to trust.") var ca: String?
     @Option(help: "The server certificate's SHA-256, as sha256:HEX.") var pin: String?
+    @Option(
+        name: .customLong("device-name"), help: "A name for this device, shown to you in conflicts (1–40 characters).")
+    var deviceName: String?
 
     func validate() throws {
         if (ca == nil) == (pin == nil) {
             throw ArgumentParser.ValidationError(
                 "Give exactly one of --pin sha256:HEX or --ca FILE.pem, to say which certificate to trust.")
+        }
+        if let deviceName {
+            do {
+                _ = try Validation.deviceName(deviceName)
+            } catch {
+                throw ArgumentParser.ValidationError("--device-name: \(error.message)")
+            }
         }
     }
 
@@ -42,6 +55,7 @@ struct Init: AsyncParsableCommand {
             }
             let store = try global.openStore()
             try store.initialize(serverURL: url, trust: trust)
+            if let deviceName { try store.setDeviceName(deviceName) }
             let settings = try store.settings()
             try store.close()
             if global.json {
@@ -53,6 +67,77 @@ struct Init: AsyncParsableCommand {
                     "Set up \(global.homeURL.path) for \(url) (this device: \(settings.clientID?.uuidString ?? "?")).")
                 print("Next: 'reflect register --user NAME' or 'reflect login --user NAME'.")
             }
+        }
+    }
+}
+
+/// `reflect account`: who this home belongs to, and the names others and you see.
+struct Account: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show your account, or change your display name or this device's name.",
+        discussion: """
+            Your display name is shown beside everything you write, to every member who may read it. A change \
+            reaches your other devices and other members on their next sync (the server sends your writing again \
+            with the new name). The device name is yours alone: it names this device in conflicts.
+
+              reflect account
+              reflect account --display-name "Amara Okafor"
+              reflect account --device-name "ward laptop"
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("display-name"), help: "Your new display name (1–100 characters; needs the server).")
+    var displayName: String?
+    @Option(name: .customLong("device-name"), help: "A new name for this device (1–40 characters; works offline).")
+    var deviceName: String?
+
+    func validate() throws {
+        do {
+            if let displayName { _ = try Validation.displayName(displayName) }
+            if let deviceName { _ = try Validation.deviceName(deviceName) }
+        } catch {
+            throw ArgumentParser.ValidationError(error.message)
+        }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            if let deviceName { try store.setDeviceName(deviceName) }
+            var settings = try store.settings()
+            if let displayName {
+                guard let token = settings.token, settings.member != nil else {
+                    throw ClientError(.notLoggedIn, "Not logged in: run 'reflect login --user NAME' first.")
+                }
+                let member = try await withConnection(store) { connection, _ in
+                    try await connection.updateAccount(AccountUpdate(displayName: displayName), token: token)
+                }
+                try store.updateMember(member)
+                settings = try store.settings()
+            }
+            try store.close()
+            struct Shown: Encodable {
+                var handle: String?
+                var displayName: String?
+                var role: String?
+                var deviceName: String?
+                var clientID: String?
+                var server: String?
+            }
+            let shown = Shown(
+                handle: settings.member?.handle, displayName: settings.member?.displayName,
+                role: settings.member?.role.rawValue, deviceName: settings.deviceName,
+                clientID: settings.clientID?.uuidString, server: settings.serverURL)
+            if global.json { return try printJSON(shown) }
+            if displayName != nil {
+                print("Your display name is now '\(shown.displayName ?? "")'; others see it after their next sync.")
+            }
+            if deviceName != nil { print("This device is now called '\(shown.deviceName ?? "")'.") }
+            guard displayName == nil && deviceName == nil else { return }
+            print("handle:       \(shown.handle ?? "(not logged in)")")
+            print("display name: \(shown.displayName ?? "-")")
+            print("role:         \(shown.role ?? "-")")
+            print("this device:  \(shown.deviceName ?? "(no name: 'reflect account --device-name NAME')")")
+            print("server:       \(shown.server ?? "-")")
         }
     }
 }

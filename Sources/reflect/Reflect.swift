@@ -26,8 +26,10 @@ struct Reflect: AsyncParsableCommand {
             8 the server rejected changes that are kept for you to look at; 64 bad usage.
             """,
         subcommands: [
-            Init.self, Register.self, Login.self, Logout.self, Prompts.self, Write.self, Edit.self, Delete.self,
-            CommentCommand.self, List.self, Show.self, Sync.self, Status.self, Conflicts.self, Resolve.self,
+            Init.self, Register.self, Login.self, Logout.self, Account.self, Prompts.self, Write.self, Edit.self,
+            Delete.self,
+            CommentCommand.self, DraftsCommand.self, List.self, Show.self, Sync.self, Status.self, Conflicts.self,
+            Resolve.self,
             LogCommand.self, Retry.self,
         ])
 

@@ -78,8 +78,11 @@ struct Status: AsyncParsableCommand {
                 var line = "\(timeText(run.startedAt)) \(run.status): pushed \(run.pushed), pulled \(run.pulled)"
                 if let error = run.error { line += " — \(error)" }
                 print("last sync: \(line)")
-            } else {
+            } else if status.upToDateAt == nil {
                 print("last sync: never")
+            }
+            if let checked = status.upToDateAt {
+                print("up to date: at \(timeText(checked)), a sync found nothing new")
             }
             print("conflicts: \(status.openConflicts)")
             if !status.rejectedMutations.isEmpty {
@@ -127,30 +130,45 @@ struct LogCommand: AsyncParsableCommand {
         try await runReporting {
             let store = try global.openInitializedStore()
             let events = try store.events(limit: limit)
-            let runs = Dictionary(uniqueKeysWithValues: try store.runs(limit: 10_000).map { ($0.id, $0) })
+            let allRuns = try store.runs(limit: 10_000)
+            let runs = Dictionary(uniqueKeysWithValues: allRuns.map { ($0.id, $0) })
             let pending = try store.outbox()
             try store.close()
+            // Runs that moved nothing — above all, failed ones (no network, session ended) — have no events, but
+            // belong in the log too: those since the oldest event shown (all recent ones when there is none).
+            let used = Set(events.compactMap(\.runID))
+            let since = events.first?.at ?? 0
+            let quietRuns = allRuns.filter { !used.contains($0.id) && $0.startedAt >= since }.prefix(limit)
+                .sorted { $0.id < $1.id }
             if global.json {
                 struct Log: Encodable {
                     var events: [SyncEventRecord]
                     var runs: [SyncRunRecord]
                     var outbox: [OutboxEntry]
                 }
-                let used = Set(events.compactMap(\.runID))
                 return try printJSON(
                     Log(
-                        events: events, runs: runs.values.filter { used.contains($0.id) }.sorted { $0.id < $1.id },
+                        events: events,
+                        runs: (runs.values.filter { used.contains($0.id) } + quietRuns).sorted { $0.id < $1.id },
                         outbox: pending))
             }
+            func header(_ run: SyncRunRecord) -> String {
+                "sync #\(run.id) \(timeText(run.startedAt)) \(run.status): pushed \(run.pushed), pulled \(run.pulled), "
+                    + "merged \(run.merged), conflicts \(run.conflicts), rejected \(run.rejected)"
+                    + (run.error.map { " — \($0)" } ?? "")
+            }
             var currentRun: Int64? = -1
+            var quiet = quietRuns[...]
             for event in events {
+                while let run = quiet.first, run.startedAt <= event.at {
+                    print(header(run))
+                    quiet = quiet.dropFirst()
+                    currentRun = run.id
+                }
                 if event.runID != currentRun {
                     currentRun = event.runID
                     if let id = event.runID, let run = runs[id] {
-                        print(
-                            "sync #\(id) \(timeText(run.startedAt)) \(run.status): pushed \(run.pushed), pulled \(run.pulled), "
-                                + "merged \(run.merged), conflicts \(run.conflicts), rejected \(run.rejected)"
-                                + (run.error.map { " — \($0)" } ?? ""))
+                        print(header(run))
                     } else {
                         print("local changes:")
                     }
@@ -161,6 +179,7 @@ struct LogCommand: AsyncParsableCommand {
                         + "\(event.outcome.padding(toLength: 9, withPad: " ", startingAt: 0)) \(event.entity ?? "") \(record)"
                         + (event.detail.map { "  \($0)" } ?? ""))
             }
+            for run in quiet { print(header(run)) }
             if !pending.isEmpty {
                 print("outbox:")
                 for entry in pending {

@@ -7,31 +7,60 @@ struct Write: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a new reflection (works offline); prints its id.",
         discussion: """
-            The text comes from --file or standard input. Without --title, the first line of the text (up to 80 \
+            At a terminal, your editor opens ($VISUAL, else $EDITOR, else nano or vi), like 'git commit': write, \
+            save and quit; an empty text cancels. Otherwise the text comes from --file, or from standard input \
+            ('--file -' always reads standard input). Without --title, the first line of the text (up to 80 \
             characters) is the title. Reflections are private unless --visibility community.
 
+            If the reflection cannot be saved (a title too long, say), the text is kept as a draft: \
+            'reflect drafts' lists drafts, and '--draft ID' writes one (and removes it once saved).
+
+              reflect write --title "Allyship" --prompt 1
               echo "Listening first." | reflect write --title "Allyship" --prompt 1
               reflect write --file draft.txt --visibility community
+              reflect write --draft 3F2A91C0 --title "Allyship, again"
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "The title (1–200 characters).") var title: String?
     @Option(help: "The prompt it answers ('reflect prompts' lists them).") var prompt: Int?
     @Option(help: "private (the default) or community.") var visibility: Visibility = .private
-    @Option(help: "Read the text from this file ('-' or none: standard input).") var file: String?
+    @Option(help: "Read the text from this file ('-': standard input).") var file: String?
+    @Option(help: "Write the text of this draft ('reflect drafts' lists them); it is removed once saved.")
+    var draft: String?
 
     /// Every option is checked before any text is read, so that a story typed at the terminal is never thrown
     /// away for a title that is too long or a prompt that does not exist.
     func validate() throws {
         try validateTextOptions(title: title, prompt: prompt, file: file)
+        if draft != nil && file != nil { throw ArgumentParser.ValidationError("Give --file or --draft, not both.") }
     }
 
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
-            let body = try readText(file: file == "-" ? nil : file, what: "reflection")
+            let drafts = Drafts(home: global.homeURL)
+            let kept = try draft.map { try drafts.find($0) }
+            var notes = ["Write your reflection above; lines starting with '# ' like these are left out."]
+            if let prompt, let text = Prompt.defaults.first(where: { $0.id == prompt })?.text {
+                notes.append("Prompt \(prompt): \(text)")
+            }
+            if let title { notes.append("Title: \(title)") }
+            notes.append("Save and quit to keep it (\(visibility.rawValue)); an empty text cancels.")
+            let body =
+                try kept.map { try drafts.text(of: $0) }
+                ?? readWriting(file: file, home: global.homeURL, what: "reflection", kind: "reflection", notes: notes)
             let title = self.title ?? Self.defaultTitle(from: body)
-            let reflection = try keepingDraft(body, home: global.homeURL, what: "reflection", resend: "write") {
-                try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
+            let reflection: Reflection
+            if let kept {
+                // The draft is its own safe copy: it stays until the reflection is saved.
+                reflection = try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
+                try drafts.remove(kept)
+            } else {
+                reflection = try keepingDraft(
+                    body, home: global.homeURL, what: "reflection", resend: "write --draft {id}"
+                ) {
+                    try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
+                }
             }
             try store.close()
             if global.json { return try printJSON(reflection) }
@@ -50,6 +79,10 @@ struct Edit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Change your reflection's title, text or visibility (works offline).",
         discussion: """
+            With no option at a terminal, your editor opens on the current text ($VISUAL, else $EDITOR, else nano \
+            or vi); save and quit to change it.
+
+              reflect edit 3F2A91C0
               reflect edit 3F2A91C0 --file revised.txt
               reflect edit 3F2A91C0 --visibility community
             """)
@@ -60,8 +93,9 @@ struct Edit: AsyncParsableCommand {
     @Option(help: "private or community.") var visibility: Visibility?
 
     func validate() throws {
-        if title == nil && file == nil && visibility == nil {
-            throw ArgumentParser.ValidationError("Say what to change: --title, --file or --visibility.")
+        if title == nil && file == nil && visibility == nil && isatty(STDIN_FILENO) != 1 {
+            throw ArgumentParser.ValidationError(
+                "Say what to change: --title, --file or --visibility (at a terminal, no option opens your editor).")
         }
         try validateTextOptions(title: title, prompt: nil, file: file)
     }
@@ -73,10 +107,30 @@ struct Edit: AsyncParsableCommand {
             if entity == .comment {
                 throw ClientError(
                     .invalidInput,
-                    "\(shortID(uuid)) is a comment: change it with 'reflect comment --edit \(shortID(uuid)) --file F'.")
+                    "\(shortID(uuid)) is a comment: change it with 'reflect comment --edit \(shortID(uuid))'.")
             }
-            let body = try file.map { try readText(file: $0 == "-" ? nil : $0, what: "new text") }
-            let reflection = try store.edit(id: uuid, title: title, body: body, visibility: visibility)
+            var body = try file.map { try readText(file: $0 == "-" ? nil : $0, what: "new text") }
+            if title == nil && file == nil && visibility == nil {
+                let current = try store.reflection(id: uuid).reflection
+                let edited = try readWriting(
+                    file: nil, home: global.homeURL, what: "new text", kind: "reflection", initial: current.body,
+                    notes: [
+                        "Change the text of \"\(current.title)\" above; lines starting with '# ' like these are left out.",
+                        "Save and quit to keep the change; quit without saving to leave it as it was.",
+                    ])
+                guard edited != current.body.trimmingCharacters(in: .whitespacesAndNewlines) else {
+                    try store.close()
+                    if global.json { return try printJSON(["unchanged": uuid.uuidString]) }
+                    return print("No change to \(shortID(uuid)).")
+                }
+                body = edited
+            }
+            let newBody = body
+            let reflection = try keepingDraft(
+                newBody ?? "", home: global.homeURL, what: "reflection", resend: "edit \(shortID(uuid)) --file {path}"
+            ) {
+                try store.edit(id: uuid, title: title, body: newBody, visibility: visibility)
+            }
             try store.close()
             if global.json { return try printJSON(reflection) }
             print("Changed \(reflection.id.uuidString); 'reflect sync' sends it.")
@@ -105,42 +159,113 @@ struct CommentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "comment", abstract: "Comment on a community reflection (works offline); prints the comment's id.",
         discussion: """
-            With --edit, the id is one of your comments, and its text is replaced.
+            At a terminal, your editor opens (as for 'reflect write'); otherwise the text comes from --file or \
+            standard input. With --edit, the id is one of your comments, and its text is replaced (at a terminal, \
+            the editor opens on it). A comment that cannot be saved is kept as a draft ('reflect drafts').
 
+              reflect comment 3F2A91C0
               echo "Thank you for writing this." | reflect comment 3F2A91C0
               echo "Thank you, truly." | reflect comment --edit 7B11D2E4
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The reflection's id (or its first 4+ characters); with --edit, your comment's id.")
     var reflectionID: String
-    @Option(help: "Read the comment from this file ('-' or none: standard input).") var file: String?
+    @Option(help: "Read the comment from this file ('-': standard input).") var file: String?
+    @Option(help: "Send the text of this draft ('reflect drafts' lists them); it is removed once saved.")
+    var draft: String?
     @Flag(help: "Change the text of your comment with this id instead of writing a new one.") var edit = false
 
     func validate() throws {
         try validateTextOptions(title: nil, prompt: nil, file: file)
+        if draft != nil && file != nil { throw ArgumentParser.ValidationError("Give --file or --draft, not both.") }
     }
 
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
+            let drafts = Drafts(home: global.homeURL)
+            let kept = try draft.map { try drafts.find($0) }
             if edit {
                 let (_, commentID) = try store.resolveID(reflectionID, entity: .comment)
-                let body = try readText(file: file == "-" ? nil : file, what: "new comment")
-                try keepingDraft(body, home: global.homeURL, what: "comment", resend: "comment --edit ID") {
+                let current = try store.comment(id: commentID).comment.body
+                let body =
+                    try kept.map { try drafts.text(of: $0) }
+                    ?? readWriting(
+                        file: file, home: global.homeURL, what: "new comment", kind: "comment", initial: current,
+                        notes: ["Change your comment above; lines starting with '# ' like this one are left out."])
+                try keepingDraft(
+                    body, home: global.homeURL, what: "comment",
+                    resend: "comment --edit \(shortID(commentID)) --draft {id}"
+                ) {
                     try store.editComment(id: commentID, body: body)
                 }
+                if let kept { try drafts.remove(kept) }
                 try store.close()
                 if global.json { return try printJSON(["changed": commentID.uuidString]) }
                 return print("Changed comment \(commentID.uuidString); 'reflect sync' sends it.")
             }
             let (_, uuid) = try store.resolveID(reflectionID, entity: .reflection)
-            let body = try readText(file: file == "-" ? nil : file, what: "comment")
-            let comment = try keepingDraft(body, home: global.homeURL, what: "comment", resend: "comment ID") {
+            let title = (try? store.reflection(id: uuid).reflection.title) ?? ""
+            let body =
+                try kept.map { try drafts.text(of: $0) }
+                ?? readWriting(
+                    file: file, home: global.homeURL, what: "comment", kind: "comment",
+                    notes: [
+                        "Your comment on \"\(title)\" above; lines starting with '# ' like these are left out.",
+                        "Save and quit to keep it; an empty text cancels.",
+                    ])
+            let comment = try keepingDraft(
+                body, home: global.homeURL, what: "comment", resend: "comment \(shortID(uuid)) --draft {id}"
+            ) {
                 try store.comment(on: uuid, body: body)
             }
+            if let kept { try drafts.remove(kept) }
             try store.close()
             if global.json { return try printJSON(comment) }
             print(comment.id.uuidString)
+        }
+    }
+}
+
+/// `reflect drafts`: the text kept when something could not be saved (or an editor failed).
+struct DraftsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drafts", abstract: "List the drafts kept on this device, show one, or delete one.",
+        discussion: """
+            Text that could not be saved (a title too long, a reflection deleted meanwhile, an editor that failed) \
+            is kept as a draft in the home's drafts folder, never thrown away. Send one with \
+            'reflect write --draft ID' (or 'reflect comment REFLECTION --draft ID'); it is removed once saved.
+
+              reflect drafts
+              reflect drafts 3F2A91C0
+              reflect drafts --delete 3F2A91C0
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Print the text of this draft.") var id: String?
+    @Option(help: "Delete this draft (its text is gone for good).") var delete: String?
+
+    func run() async throws {
+        try await runReporting {
+            let drafts = Drafts(home: global.homeURL)
+            if let delete {
+                let draft = try drafts.find(delete)
+                try drafts.remove(draft)
+                if global.json { return try printJSON(["deleted": draft.id]) }
+                return print("Deleted draft \(draft.id).")
+            }
+            if let id {
+                let draft = try drafts.find(id)
+                let text = try drafts.text(of: draft)
+                if global.json { return try printJSON(["id": draft.id, "kind": draft.kind, "text": text]) }
+                return print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+            }
+            let all = try drafts.all()
+            if global.json { return try printJSON(all) }
+            if all.isEmpty { return print("No drafts: everything you wrote is saved.") }
+            for draft in all {
+                print("\(draft.id)  \(timeText(draft.savedAt))  \(draft.kind)  \(draft.firstLine)")
+            }
+            print("Send one with 'reflect write --draft ID' (a comment: 'reflect comment REFLECTION --draft ID').")
         }
     }
 }
@@ -172,7 +297,7 @@ struct List: AsyncParsableCommand {
             for item in items {
                 let r = item.reflection
                 var flags: [String] = [r.visibility.rawValue]
-                if !item.isMine { flags.append("by another member") }
+                if !item.isMine { flags.append("by \(authorName(r.authorName, r.authorID))") }
                 if item.pendingMutations > 0 { flags.append("not synced") }
                 if !item.revisions.isEmpty { flags.append("CONFLICT") }
                 print("\(shortID(r.id))  \(timeText(r.createdAt))  \(r.title)  [\(flags.joined(separator: ", "))]")
@@ -186,18 +311,27 @@ struct Show: AsyncParsableCommand {
         abstract: "Show a reflection with its comments; a conflicted one shows both sides and a diff against the base.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The id (or its first 4+ characters).") var id: String
+    @Flag(help: "Print only the text (for pipes: 'reflect show ID --body > copy.txt').") var body = false
 
     func run() async throws {
         try await runReporting {
             let store = try global.openInitializedStore()
             let (entity, uuid) = try store.resolveID(id)
+            if body {
+                let text =
+                    entity == .comment
+                    ? try store.comment(id: uuid).comment.body : try store.reflection(id: uuid).reflection.body
+                try store.close()
+                if global.json { return try printJSON(["id": uuid.uuidString, "body": text]) }
+                return print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+            }
             if entity == .comment {
                 let comment = try store.comment(id: uuid)
                 try store.close()
                 if global.json { return try printJSON(comment) }
                 print(
                     "Comment \(comment.comment.id.uuidString) on \(comment.comment.reflectionID.uuidString)"
-                        + (comment.comment.deleted ? " · DELETED" : "")
+                        + (comment.comment.deleted ? " · DELETED by \(comment.isMine ? "you" : "its author")" : "")
                         + (comment.comment.hidden ? " · hidden by a moderator" : ""))
                 print(comment.comment.body)
                 return
@@ -209,7 +343,10 @@ struct Show: AsyncParsableCommand {
             let r = item.reflection
             print(r.title)
             print(String(repeating: "=", count: min(max(r.title.count, 3), 80)))
-            var meta = ["id \(r.id.uuidString)", r.visibility.rawValue, "written \(timeText(r.createdAt))"]
+            var meta = [
+                "id \(r.id.uuidString)", item.isMine ? "by you" : "by \(authorName(r.authorName, r.authorID))",
+                r.visibility.rawValue, "written \(timeText(r.createdAt))",
+            ]
             if let prompt = r.promptID, let text = Prompt.defaults.first(where: { $0.id == prompt })?.text {
                 meta.append("prompt \(prompt): \(text)")
             }
@@ -243,7 +380,7 @@ struct Show: AsyncParsableCommand {
                 print("")
                 print("Comments:")
                 for c in item.comments {
-                    let who = c.isMine ? "you" : shortID(c.comment.authorID)
+                    let who = c.isMine ? "you" : authorName(c.comment.authorName, c.comment.authorID)
                     print(
                         "- \(who), \(timeText(c.comment.createdAt))\(c.comment.hidden ? " (hidden by a moderator)" : ""): \(c.comment.body)"
                     )
@@ -374,29 +511,21 @@ func validateTextOptions(title: String?, prompt: Int?, file: String?) throws {
 }
 
 /// Runs `save` with text the member gave; if it fails, the text is kept in a file of the home's `drafts` folder
-/// (mode 0600, like everything the client makes; its name starts with `what`) and the error says where and how to
-/// send it again (`reflect RESEND --file PATH`), so that nothing typed is lost.
+/// (mode 0600, like everything the client makes; see ``Drafts``) and the error says where and how to send it
+/// again (`resend`, a `reflect` command line in which `{id}` and `{path}` name the draft), so that nothing typed
+/// is lost.
 func keepingDraft<T>(_ text: String, home: URL, what: String, resend: String, _ save: () throws -> T) throws -> T {
     do {
         return try save()
     } catch let error as ClientError {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw error }
-        let folder = home.appendingPathComponent("drafts")
-        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        let path = folder.appendingPathComponent("\(what)-\(stamp)-\(UUID().uuidString.prefix(8)).txt")
         var kept = error
         do {
-            try FileManager.default.createDirectory(
-                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try text.write(to: path, atomically: true, encoding: .utf8)
-            let again =
-                switch what {
-                case "comment": "comment ID"
-                case "new comment": "comment --edit ID"
-                default: "write"
-                }
+            let draft = try Drafts(home: home).save(text, kind: what.hasSuffix("comment") ? "comment" : "reflection")
+            let again = resend.replacingOccurrences(of: "{id}", with: draft.id)
+                .replacingOccurrences(of: "{path}", with: draft.path)
             kept.message +=
-                " Your text is kept in \(path.path): fix it there, then 'reflect \(again) --file \(path.path)'."
+                " Your text is kept as draft \(draft.id) (\(draft.path)): fix what is wrong, then 'reflect \(again)'."
         } catch let failure {
             kept.message +=
                 " Your text could not be kept as a draft either (\(failure.localizedDescription)): copy it now."
@@ -405,9 +534,17 @@ func keepingDraft<T>(_ text: String, home: URL, what: String, resend: String, _ 
     }
 }
 
-/// A conflict revision in plain words, naming devices as the member knows them.
+/// An author as members know them: their display name (from servers that predate names, "another member").
+func authorName(_ name: String?, _ id: UUID) -> String {
+    name ?? "another member"
+}
+
+/// A conflict revision in plain words, naming devices as the member knows them: "this device", "your laptop"
+/// (the name given at `reflect init --device-name`), or "your other device" — never an id.
 func conflictInWords(_ revision: ConflictRevision, thisDevice: UUID?) -> String {
-    let device = revision.clientID == thisDevice ? "this device" : "your other device (\(shortID(revision.clientID)))"
+    let device =
+        revision.clientID == thisDevice
+        ? "this device" : revision.deviceName.map { "your \($0)" } ?? "your other device"
     switch revision.kind {
     case .text:
         return "\(device) changed the same words; its version is kept beside the current one"

@@ -33,7 +33,8 @@ import Testing
             let sync = try await CLIRunner.run("reflect", ["--home", home, "--json", "sync"])
             #expect(sync.status == 0, "\(sync.stderr)")
             let summary = try JSONDecoder().decode(SyncSummaryShape.self, from: Data(sync.stdout.utf8))
-            #expect(summary.pushed == 1 && summary.pulled == 1 && summary.openConflicts == 0)
+            // The reflection coming back from the server is this device's own change: not counted as pulled.
+            #expect(summary.pushed == 1 && summary.pulled == 0 && summary.openConflicts == 0)
             let show = try await CLIRunner.run("reflect", ["--home", home, "show", String(id.prefix(6))])
             #expect(show.stdout.contains("Listening first."))
             #expect(show.stdout.contains("What does great allyship look like?"))
@@ -118,6 +119,11 @@ import Testing
         let body = try JSONDecoder().decode(ErrorBody.self, from: Data(json.stdout.utf8))
         #expect(body.error.code == "unreachable")
         #expect(body.error.message.contains(url))
+        // One plain sentence: the technical cause goes to the sync log, where the failed run is listed.
+        #expect(!json.stderr.contains("errno"))
+        let log = try await CLIRunner.run("reflect", ["--home", home, "log"])
+        #expect(log.stdout.contains("failed: pushed 0, pulled 0"), "\(log.stdout)")
+        #expect(log.stdout.contains("is not reachable"))
     }
 
     @Test func commentsAreChangedWithCommentEditAndListChecksThePrompt() async throws {

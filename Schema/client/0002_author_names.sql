@@ -1,0 +1,5 @@
+-- reflect client database. Migration "0002_author_names".
+-- The author's display name as the server last sent it with the record (NULL until the record is synced, and
+-- from servers that predate names). A rename on the server re-sends the author's records, so this follows it.
+ALTER TABLE reflections ADD COLUMN author_name TEXT;
+ALTER TABLE comments ADD COLUMN author_name TEXT;

@@ -20,6 +20,8 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
         public static let untrusted = Code(rawValue: "untrusted")
         public static let server = Code(rawValue: "server")
         public static let wrongMember = Code(rawValue: "wrong_member")
+        /// The local database could not be written (busy, full, read-only).
+        public static let storage = Code(rawValue: "storage")
     }
 
     public var code: Code

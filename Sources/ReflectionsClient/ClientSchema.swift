@@ -108,6 +108,9 @@ enum ClientSchema {
         -- from servers that predate names). A rename on the server re-sends the author's records, so this follows it.
         ALTER TABLE reflections ADD COLUMN author_name TEXT;
         ALTER TABLE comments ADD COLUMN author_name TEXT;
+        -- Records pulled before this migration carry no name: pull everything once more (applying a record again is
+        -- harmless, and pending local edits are rebased as on any pull).
+        UPDATE settings SET value = '0' WHERE key = 'cursor';
         """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [

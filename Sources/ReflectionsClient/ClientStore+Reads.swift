@@ -81,7 +81,8 @@ extension ClientStore {
             }
             let settings = try Self.settings(db)
             return LocalComment(
-                comment: row.comment, isMine: row.authorID == nil || row.authorID == settings.member?.id,
+                comment: Self.named(row.comment, settings),
+                isMine: row.authorID == nil || row.authorID == settings.member?.id,
                 pendingMutations: try Self.pendingCount(db, row.id))
         }
     }
@@ -89,15 +90,28 @@ extension ClientStore {
     /// Every comment this device holds (deleted ones left out), oldest first.
     public func comments() throws -> [LocalComment] {
         try pool.read { db in
-            let me = try Self.settings(db).member?.id
+            let settings = try Self.settings(db)
+            let me = settings.member?.id
             return try Row.fetchAll(db, sql: "SELECT * FROM comments WHERE deleted = 0 ORDER BY created_at, id").map {
                 row in
                 let comment = LocalRow(row, entity: .comment)
                 return LocalComment(
-                    comment: comment.comment, isMine: comment.authorID == nil || comment.authorID == me,
+                    comment: Self.named(comment.comment, settings),
+                    isMine: comment.authorID == nil || comment.authorID == me,
                     pendingMutations: try Self.pendingCount(db, comment.id))
             }
         }
+    }
+
+    /// A comment with its author's name as this device shows it: the member's own current name for their own
+    /// writing (kept by login, `reflect account`, and pulls of their shared records), else the name the server
+    /// last sent with it.
+    static func named(_ comment: Comment, _ settings: ClientSettings) -> Comment {
+        var comment = comment
+        if comment.authorID == settings.member?.id, let name = settings.member?.displayName {
+            comment.authorName = name
+        }
+        return comment
     }
 
     static func pendingCount(_ db: Database, _ id: UUID) throws -> Int {
@@ -119,13 +133,17 @@ extension ClientStore {
             ).map { commentRow in
                 let comment = LocalRow(commentRow, entity: .comment)
                 return LocalComment(
-                    comment: comment.comment, isMine: comment.authorID == nil || comment.authorID == me,
+                    comment: named(comment.comment, settings),
+                    isMine: comment.authorID == nil || comment.authorID == me,
                     pendingMutations: try pendingCount(db, comment.id))
             }
         }
         let revisions = try revisions(db, recordID: row.id)
         var reflection = row.reflection
         reflection.conflicted = !revisions.isEmpty
+        if row.authorID == nil || row.authorID == me {
+            reflection.authorName = settings.member?.displayName ?? reflection.authorName
+        }
         return LocalReflection(
             reflection: reflection, isMine: row.authorID == nil || row.authorID == me,
             pendingMutations: try pendingCount(db, row.id), comments: comments, revisions: revisions,

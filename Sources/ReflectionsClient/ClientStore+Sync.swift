@@ -51,14 +51,17 @@ extension ClientStore {
     }
 
     /// Ends a run: its row gets the outcome. A run that recorded nothing, moved nothing and did not fail is left
-    /// out of the log (and costs no write).
-    func finishRun(_ run: SyncRun, status: String, counts: SyncCounts, error: String?) throws {
+    /// out of the log (and costs no write); a whole sync (`upToDate`) of that kind only touches the marker file
+    /// that `status` reads.
+    func finishRun(_ run: SyncRun, status: String, counts: SyncCounts, error: String?, upToDate: Bool = true) throws {
         guard run.recordedID != nil || status == "failed" || counts != SyncCounts() else {
+            guard upToDate else { return }
             if !FileManager.default.fileExists(atPath: quietSyncMarker) {
                 FileManager.default.createFile(
                     atPath: quietSyncMarker, contents: nil, attributes: [.posixPermissions: 0o600])
             }
-            try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: quietSyncMarker)
+            let now = Date(timeIntervalSince1970: Double(clock.now()) / 1000)
+            try? FileManager.default.setAttributes([.modificationDate: now], ofItemAtPath: quietSyncMarker)
             return
         }
         try pool.write { db in
@@ -149,6 +152,16 @@ extension ClientStore {
         counts = try pool.write { [counts] db in
             var counts = counts
             let run = try run.id(db)
+            // The member's own shared records come back after they change their name on another device: keep it.
+            if var member = try Self.settings(db).member,
+                let name = page.changes.lazy.compactMap({ change -> String? in
+                    let author = change.reflection?.authorID ?? change.comment?.authorID
+                    return author == member.id ? (change.reflection?.authorName ?? change.comment?.authorName) : nil
+                }).last, name != member.displayName
+            {
+                member.displayName = name
+                try Self.set(db, .member, try Self.json(member))
+            }
             for change in page.changes {
                 try apply(db, change, run: run, own: own.contains(change.sequence))
                 if !own.contains(change.sequence) { counts.pulled += 1 }

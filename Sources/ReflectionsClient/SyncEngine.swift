@@ -81,7 +81,7 @@ public struct SyncEngine: Sendable {
         var counts = SyncCounts()
         do {
             try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: { _ in })
-            try store.finishRun(run, status: "ok", counts: counts, error: nil)
+            try store.finishRun(run, status: "ok", counts: counts, error: nil, upToDate: false)
             return counts
         } catch {
             try? store.finishRun(

@@ -131,32 +131,43 @@ public enum Validation {
         return text
     }
 
-    /// A member's display name: trimmed, 1–100 characters and at most 512 bytes of UTF-8, one line.
+    /// A member's display name: trimmed, 1–100 characters and at most 512 bytes of UTF-8, one line, with no tab
+    /// and no invisible formatting character (bidirectional overrides, zero-width characters: Unicode category
+    /// Cf), and not one of the words the client shows for people ("you", "another member"), so that a name can
+    /// neither pass for the reader's own writing nor render as something else.
     public static func displayName(_ raw: String) throws(ValidationError) -> String {
-        let text = normalise(raw).trimmingCharacters(in: .whitespaces)
-        try checkControls(text, field: "displayName")
-        guard !text.isEmpty, text.utf8.count <= Limits.displayNameMaxBytes,
-            text.count <= Limits.displayNameMaxCharacters, !text.contains("\n")
-        else {
-            throw ValidationError(
-                .invalidDisplayName, field: "displayName",
-                "A display name is 1 to \(Limits.displayNameMaxCharacters) characters (at most \(Limits.displayNameMaxBytes) bytes) on one line."
-            )
-        }
-        return text
+        try name(
+            raw, field: "displayName", code: .invalidDisplayName, maxCharacters: Limits.displayNameMaxCharacters,
+            maxBytes: Limits.displayNameMaxBytes, reserved: ["you", "another member", "a moderator", "its author"],
+            example: "")
     }
 
-    /// A device name: trimmed, 1–40 characters and at most 160 bytes of UTF-8, one line.
+    /// A device name: as a display name (see ``displayName(_:)``), 1–40 characters and at most 160 bytes.
     public static func deviceName(_ raw: String) throws(ValidationError) -> String {
+        try name(
+            raw, field: "deviceName", code: .invalidDeviceName, maxCharacters: Limits.deviceNameMaxCharacters,
+            maxBytes: Limits.deviceNameMaxBytes, reserved: ["this device", "other device", "your other device"],
+            example: ", such as 'laptop'")
+    }
+
+    private static func name(
+        _ raw: String, field: String, code: ValidationError.Code, maxCharacters: Int, maxBytes: Int,
+        reserved: Set<String>, example: String
+    ) throws(ValidationError) -> String {
         let text = normalise(raw).trimmingCharacters(in: .whitespaces)
-        try checkControls(text, field: "deviceName")
-        guard !text.isEmpty, text.utf8.count <= Limits.deviceNameMaxBytes,
-            text.count <= Limits.deviceNameMaxCharacters, !text.contains("\n")
-        else {
+        try checkControls(text, field: field)
+        let what = field == "displayName" ? "A display name" : "A device name"
+        if text.unicodeScalars.contains(where: { $0 == "\t" || $0.properties.generalCategory == .format }) {
             throw ValidationError(
-                .invalidDeviceName, field: "deviceName",
-                "A device name is 1 to \(Limits.deviceNameMaxCharacters) characters (at most \(Limits.deviceNameMaxBytes) bytes) on one line, such as 'laptop'."
-            )
+                code, field: field, "\(what) may not hold tabs or invisible formatting characters.")
+        }
+        if reserved.contains(text.lowercased()) {
+            throw ValidationError(code, field: field, "'\(text)' is a word the app itself uses: choose another name.")
+        }
+        guard !text.isEmpty, text.utf8.count <= maxBytes, text.count <= maxCharacters, !text.contains("\n") else {
+            throw ValidationError(
+                code, field: field,
+                "\(what) is 1 to \(maxCharacters) characters (at most \(maxBytes) bytes) on one line\(example).")
         }
         return text
     }

@@ -56,10 +56,34 @@ extension ServerStore where Self: SQLEngine {
             }
             let member = SQLStoreAccounts.member(row)
             guard member.displayName != displayName else { return member }
-            try tx.execute("UPDATE members SET display_name = ? WHERE id = ?", displayName, memberID)
-            for entity in EntityKind.allCases {
+            if let last = row.optionalInteger("name_changed_at"), now - last < SQLStoreAccounts.renameIntervalMillis {
+                let seconds = (SQLStoreAccounts.renameIntervalMillis - (now - last) + 999) / 1000
+                throw ServerError(
+                    .tooManyRequests, "rename_too_soon",
+                    "A display name can change once an hour: try again in \((seconds + 59) / 60) min.",
+                    headers: [.retryAfter: "\(seconds)"])
+            }
+            try tx.execute(
+                "UPDATE members SET display_name = ?, name_changed_at = ? WHERE id = ?", displayName, now, memberID)
+            // Only what other members can see now is sent again: a shared, live reflection, and a live, unhidden
+            // comment on one. Private, deleted and hidden records keep their place in the log, so a rename tells no
+            // one anything about them (not even, through gaps in the sequence, that they exist); the author's own
+            // devices show "you" for their own writing and learn the new name from any shared record.
+            let reflections = try tx.fetchAll(
+                """
+                SELECT id FROM reflections WHERE author_id = ? AND visibility = 'community' AND deleted = ?
+                ORDER BY seq
+                """, memberID, false)
+            let comments = try tx.fetchAll(
+                """
+                SELECT c.id FROM comments c JOIN reflections r ON r.id = c.reflection_id
+                WHERE c.author_id = ? AND c.deleted = ? AND c.hidden = ? AND r.visibility = 'community'
+                    AND r.deleted = ?
+                ORDER BY c.seq
+                """, memberID, false, false, false)
+            for (entity, rows) in [(EntityKind.reflection, reflections), (.comment, comments)] {
                 let table = entity == .reflection ? "reflections" : "comments"
-                for record in try tx.fetchAll("SELECT id FROM \(table) WHERE author_id = ? ORDER BY seq", memberID) {
+                for record in rows {
                     let id = record.uuid("id")
                     let seq = try SQLStorePush.logChange(
                         tx, entity: entity, id: id, actor: memberID, owner: memberID, mutation: nil,
@@ -215,6 +239,10 @@ extension ServerStore where Self: SQLEngine {
 
 /// Row helpers of the accounts part.
 enum SQLStoreAccounts {
+    /// The shortest time between two display-name changes of one member (`rename_too_soon` before it): each
+    /// rename re-sends the member's shared records to every device, so it is bounded.
+    static let renameIntervalMillis: Int64 = 60 * 60 * 1000
+
     static func member(_ row: SQLRow) -> Member {
         Member(
             id: row.uuid("id"), handle: row.text("handle"), displayName: row.text("display_name"),

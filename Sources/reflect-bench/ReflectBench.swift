@@ -24,6 +24,8 @@ struct ReflectBench: AsyncParsableCommand {
     @Option(name: .customLong("server-pid"), help: "The server's process id, to read its peak memory.")
     var serverPID: Int32?
     @Option(name: .customLong("no-op-runs"), help: "How many no-op syncs to time.") var noOpRuns = 200
+    @Option(help: "The handles' suffix (m0-TAG …, password 'benchmark password TAG'); random by default.")
+    var tag: String?
     @Option(help: "The server's storage engine, recorded with the figures (sqlite or postgres).") var engine =
         "sqlite"
 
@@ -32,7 +34,7 @@ struct ReflectBench: AsyncParsableCommand {
         let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: server, pin: pin)
         let trust = ServerTrust.pinned(fingerprint: pin, certificatePEM: pem)
         let workload = Workload(n: n, seed: seed, members: members)
-        let tag = String(UUID().uuidString.prefix(6)).lowercased()
+        let tag = self.tag ?? String(UUID().uuidString.prefix(6)).lowercased()
         let password = "benchmark password \(tag)"
         var devices: [BenchDevice] = []
         for m in 0..<members {
@@ -89,6 +91,24 @@ struct ReflectBench: AsyncParsableCommand {
                 "seconds": pullSeconds,
                 "bytes": Double(pullBytes), "bytes_per_record": Double(pullBytes) / Double(max(1, full.pulled)),
             ])
+
+        // The server's side of that pull alone: every page fetched and unzipped, nothing stored (the split shows
+        // whether the server or the client's store is the next bottleneck).
+        let (downloaded, downloadSeconds) = try await Stats.time {
+            try await Self.downloadOnly(reader.connection, token: reader.store.settings().token ?? "")
+        }
+        report.add(
+            "download_only",
+            [
+                "records_per_s": Double(downloaded.records) / downloadSeconds, "records": Double(downloaded.records),
+                "seconds": downloadSeconds, "bytes": Double(downloaded.bytes),
+            ])
+
+        // The real client: a `reflect sync` process of its own on a fresh home (durable, as a member runs it), its
+        // time and its peak memory.
+        if let figures = try await realClientPull(pin: pin, handle: "m0-\(tag)", password: password) {
+            report.add("reflect_process_pull", figures)
+        }
 
         // Edit 1% of each kind (append a sentence), then an incremental pull by the reader.
         let editedReflections = stride(from: 0, to: workload.reflections.count, by: 100).map {
@@ -182,8 +202,16 @@ struct ReflectBench: AsyncParsableCommand {
             report.add("client_memory", ["peak_mib": peak])
         }
 
-        // The floor: the same records straight into a GRDB database in one transaction.
-        report.add("floor", try floor(workload))
+        // The floor: the same records straight into a GRDB database in one transaction; each rate as a share of it.
+        let floorFigures = try floor(workload)
+        report.add("floor", floorFigures)
+        if let floorRate = floorFigures["records_per_s"] {
+            var ratios: [String: Double] = [:]
+            for (step, figures) in report.steps {
+                if let rate = figures["records_per_s"], step != "floor" { ratios[step] = rate / floorRate }
+            }
+            report.add("share_of_floor", ratios)
+        }
 
         for device in devices + [reader] { await device.close() }
         report.print()
@@ -249,6 +277,59 @@ struct ReflectBench: AsyncParsableCommand {
             "p50_ms": Stats.percentile(latencies, 50) * 1000, "p99_ms": Stats.percentile(latencies, 99) * 1000,
             "errors": Double(results.map(\.errors).reduce(0, +)), "acknowledged": Double(acknowledged.count),
             "lost": Double(lost),
+        ]
+    }
+
+    /// Every pull page after 0, fetched and unzipped but not decoded into records or stored.
+    static func downloadOnly(_ connection: ServerConnection, token: String) async throws -> (records: Int, bytes: Int) {
+        var cursor: Int64 = 0
+        var records = 0
+        var bytes = 0
+        while true {
+            let page = try await connection.pullPage(since: cursor, limit: Limits.pullMaxLimit, token: token)
+            records += page.count
+            bytes += page.bytes
+            cursor = page.nextCursor
+            if !page.hasMore { return (records, bytes) }
+        }
+    }
+
+    /// Runs the `reflect` executable (beside this one) as a member would: init, login, then a full `sync`, timed,
+    /// with its peak memory from the kernel's accounting of the child. Nil when `reflect` is not built.
+    func realClientPull(pin: String, handle: String, password: String) async throws -> [String: Double]? {
+        let bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let reflect = bin.appendingPathComponent("reflect").path
+        guard FileManager.default.isExecutableFile(atPath: reflect) else { return nil }
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "reflect-bench-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        func run(_ arguments: [String], stdin: String = "") throws -> (status: Int32, peakMiB: Double, output: Data) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: reflect)
+            process.arguments = ["--home", home.path] + arguments
+            let input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+            let printed = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+            return (process.terminationStatus, Double(usage.ru_maxrss) / 1024, printed)
+        }
+        guard try run(["init", "--server", server, "--pin", pin]).status == 0,
+            try run(["login", "--user", handle, "--password-stdin"], stdin: password + "\n").status == 0
+        else { return nil }
+        let (result, seconds) = try Stats.timeSync { try run(["--json", "sync"]) }
+        guard result.status == 0 else { return nil }
+        let records = try JSONDecoder().decode(SyncSummary.self, from: result.output).pulled
+        // RUSAGE_CHILDREN is the largest of all children so far; init and login are far smaller than the sync.
+        return [
+            "records_per_s": Double(records) / seconds, "records": Double(records), "seconds": seconds,
+            "peak_mib": result.peakMiB,
         ]
     }
 

@@ -39,28 +39,21 @@ struct Write: AsyncParsableCommand {
         try await runReporting {
             let store = try global.openInitializedStore()
             let drafts = Drafts(home: global.homeURL)
-            let kept = try draft.map { try drafts.find($0) }
+            let fromDraft = try draft.map { try drafts.find($0, kinds: ["reflection"]) }
             var notes = ["Write your reflection above; lines starting with '# ' like these are left out."]
             if let prompt, let text = Prompt.defaults.first(where: { $0.id == prompt })?.text {
                 notes.append("Prompt \(prompt): \(text)")
             }
             if let title { notes.append("Title: \(title)") }
             notes.append("Save and quit to keep it (\(visibility.rawValue)); an empty text cancels.")
-            let body =
-                try kept.map { try drafts.text(of: $0) }
+            let (body, kept) =
+                try fromDraft.map { (try drafts.text(of: $0), $0) }
                 ?? readWriting(file: file, home: global.homeURL, what: "reflection", kind: "reflection", notes: notes)
             let title = self.title ?? Self.defaultTitle(from: body)
-            let reflection: Reflection
-            if let kept {
-                // The draft is its own safe copy: it stays until the reflection is saved.
-                reflection = try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
-                try drafts.remove(kept)
-            } else {
-                reflection = try keepingDraft(
-                    body, home: global.homeURL, what: "reflection", resend: "write --draft {id}"
-                ) {
-                    try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
-                }
+            let reflection = try saving(
+                body, kept: kept, home: global.homeURL, kind: "reflection", resend: "write --draft {id}"
+            ) {
+                try store.write(title: title, body: body, visibility: visibility, promptID: prompt)
             }
             try store.close()
             if global.json { return try printJSON(reflection) }
@@ -91,12 +84,15 @@ struct Edit: AsyncParsableCommand {
     @Option(help: "A new title.") var title: String?
     @Option(help: "Read the new text from this file ('-' for standard input).") var file: String?
     @Option(help: "private or community.") var visibility: Visibility?
+    @Option(help: "Use the text of this draft ('reflect drafts' lists them); it is removed once saved.")
+    var draft: String?
 
     func validate() throws {
-        if title == nil && file == nil && visibility == nil && isatty(STDIN_FILENO) != 1 {
+        if title == nil && file == nil && visibility == nil && draft == nil && isatty(STDIN_FILENO) != 1 {
             throw ArgumentParser.ValidationError(
                 "Say what to change: --title, --file or --visibility (at a terminal, no option opens your editor).")
         }
+        if draft != nil && file != nil { throw ArgumentParser.ValidationError("Give --file or --draft, not both.") }
         try validateTextOptions(title: title, prompt: nil, file: file)
     }
 
@@ -109,25 +105,32 @@ struct Edit: AsyncParsableCommand {
                     .invalidInput,
                     "\(shortID(uuid)) is a comment: change it with 'reflect comment --edit \(shortID(uuid))'.")
             }
+            let drafts = Drafts(home: global.homeURL)
+            var kept = try draft.map { try drafts.find($0, kinds: ["edit", "reflection"]) }
             var body = try file.map { try readText(file: $0 == "-" ? nil : $0, what: "new text") }
-            if title == nil && file == nil && visibility == nil {
+            if let kept { body = try drafts.text(of: kept) }
+            if title == nil && file == nil && visibility == nil && draft == nil {
                 let current = try store.reflection(id: uuid).reflection
-                let edited = try readWriting(
-                    file: nil, home: global.homeURL, what: "new text", kind: "reflection", initial: current.body,
+                let (edited, editing) = try readWriting(
+                    file: nil, home: global.homeURL, what: "new text", kind: "edit", record: shortID(uuid),
+                    initial: current.body,
                     notes: [
                         "Change the text of \"\(current.title)\" above; lines starting with '# ' like these are left out.",
                         "Save and quit to keep the change; quit without saving to leave it as it was.",
                     ])
                 guard edited != current.body.trimmingCharacters(in: .whitespacesAndNewlines) else {
+                    if let editing { try? drafts.remove(editing) }
                     try store.close()
                     if global.json { return try printJSON(["unchanged": uuid.uuidString]) }
                     return print("No change to \(shortID(uuid)).")
                 }
                 body = edited
+                kept = editing
             }
             let newBody = body
-            let reflection = try keepingDraft(
-                newBody ?? "", home: global.homeURL, what: "reflection", resend: "edit \(shortID(uuid)) --file {path}"
+            let reflection = try saving(
+                newBody ?? "", kept: kept, home: global.homeURL, kind: "edit", record: shortID(uuid),
+                resend: "edit \(shortID(uuid)) --draft {id}"
             ) {
                 try store.edit(id: uuid, title: title, body: newBody, visibility: visibility)
             }
@@ -184,42 +187,40 @@ struct CommentCommand: AsyncParsableCommand {
         try await runReporting {
             let store = try global.openInitializedStore()
             let drafts = Drafts(home: global.homeURL)
-            let kept = try draft.map { try drafts.find($0) }
+            let fromDraft = try draft.map { try drafts.find($0, kinds: ["comment"]) }
             if edit {
                 let (_, commentID) = try store.resolveID(reflectionID, entity: .comment)
                 let current = try store.comment(id: commentID).comment.body
-                let body =
-                    try kept.map { try drafts.text(of: $0) }
+                let (body, kept) =
+                    try fromDraft.map { (try drafts.text(of: $0), $0) }
                     ?? readWriting(
                         file: file, home: global.homeURL, what: "new comment", kind: "comment", initial: current,
                         notes: ["Change your comment above; lines starting with '# ' like this one are left out."])
-                try keepingDraft(
-                    body, home: global.homeURL, what: "comment",
+                try saving(
+                    body, kept: kept, home: global.homeURL, kind: "comment",
                     resend: "comment --edit \(shortID(commentID)) --draft {id}"
                 ) {
                     try store.editComment(id: commentID, body: body)
                 }
-                if let kept { try drafts.remove(kept) }
                 try store.close()
                 if global.json { return try printJSON(["changed": commentID.uuidString]) }
                 return print("Changed comment \(commentID.uuidString); 'reflect sync' sends it.")
             }
             let (_, uuid) = try store.resolveID(reflectionID, entity: .reflection)
             let title = (try? store.reflection(id: uuid).reflection.title) ?? ""
-            let body =
-                try kept.map { try drafts.text(of: $0) }
+            let (body, kept) =
+                try fromDraft.map { (try drafts.text(of: $0), $0) }
                 ?? readWriting(
                     file: file, home: global.homeURL, what: "comment", kind: "comment",
                     notes: [
                         "Your comment on \"\(title)\" above; lines starting with '# ' like these are left out.",
                         "Save and quit to keep it; an empty text cancels.",
                     ])
-            let comment = try keepingDraft(
-                body, home: global.homeURL, what: "comment", resend: "comment \(shortID(uuid)) --draft {id}"
+            let comment = try saving(
+                body, kept: kept, home: global.homeURL, kind: "comment", resend: "comment \(shortID(uuid)) --draft {id}"
             ) {
                 try store.comment(on: uuid, body: body)
             }
-            if let kept { try drafts.remove(kept) }
             try store.close()
             if global.json { return try printJSON(comment) }
             print(comment.id.uuidString)
@@ -248,13 +249,13 @@ struct DraftsCommand: AsyncParsableCommand {
         try await runReporting {
             let drafts = Drafts(home: global.homeURL)
             if let delete {
-                let draft = try drafts.find(delete)
+                let draft = try drafts.find(delete, kinds: ["reflection", "comment", "edit"])
                 try drafts.remove(draft)
                 if global.json { return try printJSON(["deleted": draft.id]) }
                 return print("Deleted draft \(draft.id).")
             }
             if let id {
-                let draft = try drafts.find(id)
+                let draft = try drafts.find(id, kinds: ["reflection", "comment", "edit"])
                 let text = try drafts.text(of: draft)
                 if global.json { return try printJSON(["id": draft.id, "kind": draft.kind, "text": text]) }
                 return print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
@@ -263,9 +264,13 @@ struct DraftsCommand: AsyncParsableCommand {
             if global.json { return try printJSON(all) }
             if all.isEmpty { return print("No drafts: everything you wrote is saved.") }
             for draft in all {
-                print("\(draft.id)  \(timeText(draft.savedAt))  \(draft.kind)  \(draft.firstLine)")
+                let kind = draft.kind == "edit" ? "new text for \(draft.record ?? "?")" : draft.kind
+                let note = draft.inEditor ? "  (left in an editor)" : ""
+                print("\(draft.id)  \(timeText(draft.savedAt))  \(kind)  \(draft.firstLine)\(note)")
             }
-            print("Send one with 'reflect write --draft ID' (a comment: 'reflect comment REFLECTION --draft ID').")
+            print(
+                "Send one with 'reflect write --draft ID', 'reflect comment REFLECTION --draft ID' or "
+                    + "'reflect edit REFLECTION --draft ID' (new text for a reflection).")
         }
     }
 }
@@ -507,30 +512,6 @@ func validateTextOptions(title: String?, prompt: Int?, file: String?) throws {
     }
     if let file, file != "-", !FileManager.default.isReadableFile(atPath: file) {
         throw ArgumentParser.ValidationError("--file: cannot read \(file): check the path.")
-    }
-}
-
-/// Runs `save` with text the member gave; if it fails, the text is kept in a file of the home's `drafts` folder
-/// (mode 0600, like everything the client makes; see ``Drafts``) and the error says where and how to send it
-/// again (`resend`, a `reflect` command line in which `{id}` and `{path}` name the draft), so that nothing typed
-/// is lost.
-func keepingDraft<T>(_ text: String, home: URL, what: String, resend: String, _ save: () throws -> T) throws -> T {
-    do {
-        return try save()
-    } catch let error as ClientError {
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw error }
-        var kept = error
-        do {
-            let draft = try Drafts(home: home).save(text, kind: what.hasSuffix("comment") ? "comment" : "reflection")
-            let again = resend.replacingOccurrences(of: "{id}", with: draft.id)
-                .replacingOccurrences(of: "{path}", with: draft.path)
-            kept.message +=
-                " Your text is kept as draft \(draft.id) (\(draft.path)): fix what is wrong, then 'reflect \(again)'."
-        } catch let failure {
-            kept.message +=
-                " Your text could not be kept as a draft either (\(failure.localizedDescription)): copy it now."
-        }
-        throw kept
     }
 }
 

@@ -91,6 +91,7 @@ import Testing
         struct Draft: Decodable {
             var id: String
             var kind: String
+            var path: String
         }
         let drafts = try JSONDecoder().decode([Draft].self, from: Data(listed.stdout.utf8))
         #expect(drafts.count == 1)
@@ -121,6 +122,54 @@ import Testing
         // A draft that cannot be saved stays a draft; a missing one is "not found".
         let missing = try await CLIRunner.run("reflect", ["--home", home, "write", "--draft", "FFFFFFFF"])
         #expect(missing.status == 4)
+
+        // Text from the editor that is then refused stays one draft (never a second copy), of the right kind, and
+        // a comment cannot be sent from a reflection's draft (private text must not become a public comment).
+        let (refused, _) = try Self.editor(writing: "A bell \u{07} in my story.\n")
+        let bell = try await CLIRunner.runInTerminal(
+            "reflect", ["--home", home, "write", "--title", "Bell"], environment: ["EDITOR": refused, "VISUAL": ""])
+        #expect(bell.status == 1)
+        let kept = try JSONDecoder().decode(
+            [Draft].self,
+            from: Data(try await CLIRunner.run("reflect", ["--home", home, "--json", "drafts"]).stdout.utf8))
+        #expect(kept.map(\.kind) == ["reflection"])
+        let keptID = try #require(kept.first?.id)
+        #expect(bell.stdout.contains("draft \(keptID)"))
+        let asComment = try await CLIRunner.run("reflect", ["--home", home, "comment", id, "--draft", keptID])
+        #expect(asComment.status == 1)
+        #expect(asComment.stderr.contains("is a reflection, not a comment"), "\(asComment.stderr)")
+        let short = try await CLIRunner.run("reflect", ["--home", home, "write", "--draft", String(keptID.prefix(2))])
+        #expect(short.status == 1)
+        #expect(try await CLIRunner.run("reflect", ["--home", home, "drafts", "--delete", keptID]).status == 0)
+
+        // New text for a reflection that cannot be saved is an "edit" draft, sent back with `edit --draft`.
+        let (badEdit, _) = try Self.editor(writing: "Changed, with a bell \u{07}.\n")
+        let failedEdit = try await CLIRunner.runInTerminal(
+            "reflect", ["--home", home, "edit", id], environment: ["EDITOR": badEdit, "VISUAL": ""])
+        #expect(failedEdit.status == 1)
+        let edits = try JSONDecoder().decode(
+            [Draft].self,
+            from: Data(try await CLIRunner.run("reflect", ["--home", home, "--json", "drafts"]).stdout.utf8))
+        #expect(edits.map(\.kind) == ["edit"])
+        let editDraft = try #require(edits.first)
+        #expect(
+            failedEdit.stdout.contains("'reflect edit \(id.prefix(8)) --draft \(editDraft.id)'"), "\(failedEdit.stdout)"
+        )
+        try Data("Changed, without a bell.\n".utf8).write(to: URL(fileURLWithPath: editDraft.path))
+        let fixed = try await CLIRunner.run("reflect", ["--home", home, "edit", id, "--draft", editDraft.id])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+        #expect(
+            try await CLIRunner.run("reflect", ["--home", home, "show", id, "--body"]).stdout
+                == "Changed, without a bell.\n")
+        #expect(try await CLIRunner.run("reflect", ["--home", home, "drafts"]).stdout.hasPrefix("No drafts"))
+
+        // Text left in an editor when `reflect` was stopped is still listed.
+        let orphan = URL(fileURLWithPath: home).appendingPathComponent(
+            "drafts/editing-reflection-20261128T000000Z-ABCDEF12.txt")
+        try Data("Typed before the terminal closed.\n".utf8).write(to: orphan)
+        let listing = try await CLIRunner.run("reflect", ["--home", home, "drafts"])
+        #expect(listing.stdout.contains("ABCDEF12"))
+        #expect(listing.stdout.contains("left in an editor"))
         let badName = try await CLIRunner.run(
             "reflect", ["--home", home, "account", "--device-name", String(repeating: "x", count: 41)])
         #expect(badName.status == 64)
@@ -229,6 +278,11 @@ import Testing
 
             // A conflict names the other device by the name it was given, never by an id.
             _ = try await run(phone, ["sync"])
+            // The other device learned the new name from the shared record that came back with it.
+            #expect(try await run(phone, ["account"]).stdout.contains("display name: Amara Okafor"))
+            let own = try JSONDecoder().decode(
+                [LocalReflection].self, from: Data(try await run(phone, ["--json", "list"]).stdout.utf8))
+            #expect(own.first?.reflection.authorName == "Amara Okafor")
             _ = try await run(phone, ["edit", id, "--file", "-"], stdin: "The phone's sentence.\n")
             _ = try await run(laptop, ["edit", id, "--file", "-"], stdin: "The laptop's sentence.\n")
             _ = try await run(laptop, ["sync"])

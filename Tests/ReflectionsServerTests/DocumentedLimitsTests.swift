@@ -28,7 +28,8 @@ import Testing
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let expected = [
             "| reflection title | 1–\(Limits.titleMaxCharacters) characters, one line, at most \(Limits.titleMaxBytes / 1024) KiB of UTF-8 |",
-            "| display name | 1–\(Limits.displayNameMaxCharacters) characters, one line, at most \(Limits.displayNameMaxBytes) bytes of UTF-8 |",
+            "| display name | 1–\(Limits.displayNameMaxCharacters) characters, one line, at most \(Limits.displayNameMaxBytes) bytes of UTF-8;",
+            "| device name | the same rules, 1–\(Limits.deviceNameMaxCharacters) characters, at most \(Limits.deviceNameMaxBytes) bytes;",
             "| open conflict revisions | \(Limits.openConflictRevisionsMax) per record;",
             "| reflection body | 1 character to \(Limits.reflectionBodyMaxBytes / 1024) KiB of UTF-8 |",
             "| comment body | 1 character to \(Limits.commentBodyMaxBytes / 1024) KiB of UTF-8 |",

@@ -10,10 +10,13 @@ import Testing
     func scene(_ client: TestHTTPClient) async throws -> (
         amara: SessionResponse, ben: SessionResponse, privateID: UUID, sharedID: UUID
     ) {
-        let amara = try await client.member("amara")
-        let renamed = try await client.send(
-            .PATCH, "/v1/me", json: AccountUpdate(displayName: "Amara O."), token: amara.token)
-        #expect(renamed.status == 200)
+        let registered = try await client.send(
+            .POST, "/v1/accounts",
+            json: RegisterRequest(handle: "amara", displayName: "Amara O.", password: "a long enough password"))
+        #expect(registered.status == 201)
+        let login = try await client.send(
+            .POST, "/v1/sessions", json: LoginRequest(handle: "amara", password: "a long enough password"))
+        let amara = try login.decode(SessionResponse.self)
         let ben = try await client.member("ben")
         var device = MutationFactory()
         let privateID = UUID()
@@ -62,10 +65,14 @@ import Testing
                 #expect(benChanges.map(\.id) == [sharedID])
                 #expect(benChanges.first?.reflection?.authorName == "Amara Okafor")
                 #expect(benChanges.first?.reflection?.body == "For everyone.\n")
-                // Amara's other devices get both of her records with the new name; Ben's comment is unchanged.
-                let (amaraChanges, _) = try await client.pullAll(token: amara.token, since: amaraCursor)
-                #expect(Set(amaraChanges.map(\.id)) == [privateID, sharedID])
-                #expect(amaraChanges.allSatisfy { $0.reflection?.authorName == "Amara Okafor" })
+                // Only what others can see moves: the private reflection keeps its place in the log, so the head
+                // moved by exactly one (no gap betrays that other records exist), and Amara's other devices get
+                // the shared one with the new name (her own records show as "you" there anyway).
+                let (amaraChanges, amaraAfter) = try await client.pullAll(token: amara.token, since: amaraCursor)
+                #expect(amaraChanges.map(\.id) == [sharedID])
+                #expect(amaraChanges.first?.reflection?.authorName == "Amara Okafor")
+                #expect(amaraAfter == amaraCursor + 1)
+                #expect(!amaraChanges.contains { $0.id == privateID })
                 // Carol may see the shared reflection too, and nothing else of Amara's.
                 let (carolChanges, _) = try await client.pullAll(token: carol.token, since: carolCursor)
                 #expect(carolChanges.map(\.id) == [sharedID])
@@ -75,6 +82,19 @@ import Testing
                     .PATCH, "/v1/me", json: AccountUpdate(displayName: "Amara Okafor"), token: amara.token)
                 #expect(again.status == 200)
                 #expect(try await client.pullAll(token: ben.token, since: benNow).changes.isEmpty)
+                // Another name within the hour is refused, with the wait, and changes nothing; an hour later the
+                // store allows it.
+                let soon = try await client.send(
+                    .PATCH, "/v1/me", json: AccountUpdate(displayName: "A. Okafor"), token: amara.token)
+                #expect(soon.status == 429)
+                #expect(try soon.decode(ErrorBody.self).error.code == "rename_too_soon")
+                #expect((Int(soon.headers.first(name: "Retry-After") ?? "") ?? 0) > 3_000)
+                #expect(try await client.pullAll(token: ben.token, since: benNow).changes.isEmpty)
+                let me = try await client.send(.GET, "/v1/me", token: amara.token).decode(Member.self)
+                let anHourLater = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_001
+                let later = try await server.store.setDisplayName(
+                    memberID: me.id, displayName: "A. Okafor", now: anHourLater)
+                #expect(later.displayName == "A. Okafor")
             }
         }
     }
@@ -98,17 +118,28 @@ import Testing
                     ),
                     (
                         "too long", Data("{\"displayName\":\"\(String(repeating: "a", count: 101))\"}".utf8),
-                        amara.token,
-                        400, "validation.invalid_display_name"
+                        amara.token, 400, "validation.invalid_display_name"
                     ),
                     (
                         "blank", Data(#"{"displayName":"   "}"#.utf8), amara.token, 400,
                         "validation.invalid_display_name"
                     ),
+                    ("tab", Data(#"{"displayName":"A\tB"}"#.utf8), amara.token, 400, "validation.invalid_display_name"),
+                    (
+                        "right-to-left override", Data(#"{"displayName":"ben\u202Exyz"}"#.utf8), amara.token, 400,
+                        "validation.invalid_display_name"
+                    ),
+                    (
+                        "zero-width space", Data(#"{"displayName":"be\u200Bn"}"#.utf8), amara.token, 400,
+                        "validation.invalid_display_name"
+                    ),
+                    (
+                        "reserved", Data(#"{"displayName":" You "}"#.utf8), amara.token, 400,
+                        "validation.invalid_display_name"
+                    ),
                     (
                         "huge", Data("{\"displayName\":\"\(String(repeating: "a", count: 200_000))\"}".utf8),
-                        amara.token,
-                        413, "too_large"
+                        amara.token, 413, "too_large"
                     ),
                 ]
                 for (name, body, token, status, code) in cases {

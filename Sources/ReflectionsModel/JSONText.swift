@@ -1,10 +1,11 @@
 import Foundation
 
-/// A small JSON object writer for the few values written once per pushed or pulled record.
+/// A small JSON object writer for the values written once per pushed or pulled record, and for pull pages.
 ///
 /// The profiler (BENCHMARKS.md, session 4) showed Foundation's `JSONEncoder` at a fifth of the server's push work,
-/// most of it escaping a body one character at a time. This writer produces the same JSON that the types'
-/// `Codable` conformances read (keys in declaration order, `nil` left out), copying runs of plain UTF-8 at once.
+/// most of it escaping a body one character at a time, and at a fifth of serving a pull (session 4). This writer
+/// produces the same JSON that the types' `Codable` conformances read (`nil` left out), copying runs of plain
+/// UTF-8 at once.
 /// `JSONTextTests` checks every writer against `JSONDecoder`, so the two cannot drift apart.
 public struct JSONText: Sendable {
     private var bytes: [UInt8] = [UInt8(ascii: "{")]
@@ -33,12 +34,34 @@ public struct JSONText: Sendable {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
-    /// The finished object.
-    public var text: String {
+    /// Adds `"key":<json>` where `json` is already a JSON value (a nested object), when it is not nil.
+    public mutating func add(_ key: String, json: [UInt8]?) {
+        guard let json else { return }
+        self.key(key)
+        bytes.append(contentsOf: json)
+    }
+
+    /// Adds `"key":[<json>,…]` from JSON values, when `elements` is not nil.
+    public mutating func add(_ key: String, array elements: [[UInt8]]?) {
+        guard let elements else { return }
+        self.key(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: element)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// The finished object, as UTF-8.
+    public var utf8: [UInt8] {
         var closed = bytes
         closed.append(UInt8(ascii: "}"))
-        return String(decoding: closed, as: UTF8.self)
+        return closed
     }
+
+    /// The finished object.
+    public var text: String { String(decoding: utf8, as: UTF8.self) }
 
     private mutating func key(_ key: String) {
         if !first { bytes.append(UInt8(ascii: ",")) }
@@ -105,5 +128,103 @@ extension MutationResult {
         json.add("code", code)
         json.add("reason", reason)
         return json.text
+    }
+}
+
+extension HLCTimestamp {
+    /// This stamp as the JSON that `Codable` reads (see ``JSONText``).
+    public var jsonUTF8: [UInt8] {
+        var json = JSONText()
+        json.add("physical", physical)
+        json.add("counter", counter)
+        json.add("node", node)
+        return json.utf8
+    }
+}
+
+extension ConflictRevision {
+    /// This revision as the JSON that `Codable` reads (see ``JSONText``).
+    public var jsonUTF8: [UInt8] {
+        var json = JSONText()
+        json.add("id", id.uuidString)
+        json.add("entity", entity.rawValue)
+        json.add("recordID", recordID.uuidString)
+        json.add("kind", kind.rawValue)
+        json.add("fields", json: Array(fields.jsonText.utf8))
+        json.add("base", json: base.map { Array($0.jsonText.utf8) })
+        json.add("baseVersion", baseVersion)
+        json.add("clientID", clientID.uuidString)
+        json.add("deviceName", deviceName)
+        json.add("hlc", json: hlc.jsonUTF8)
+        json.add("createdAt", createdAt)
+        return json.utf8
+    }
+}
+
+extension Reflection {
+    /// This reflection as the JSON that `Codable` reads (see ``JSONText``).
+    public var jsonUTF8: [UInt8] {
+        var json = JSONText()
+        json.add("id", id.uuidString)
+        json.add("authorID", authorID.uuidString)
+        json.add("promptID", promptID)
+        json.add("title", title)
+        json.add("body", body)
+        json.add("visibility", visibility.rawValue)
+        json.add("createdAt", createdAt)
+        json.add("writtenAt", writtenAt)
+        json.add("updatedAt", updatedAt)
+        json.add("deleted", deleted)
+        json.add("version", version)
+        json.add("conflicted", conflicted)
+        json.add("authorName", authorName)
+        return json.utf8
+    }
+}
+
+extension Comment {
+    /// This comment as the JSON that `Codable` reads (see ``JSONText``).
+    public var jsonUTF8: [UInt8] {
+        var json = JSONText()
+        json.add("id", id.uuidString)
+        json.add("reflectionID", reflectionID.uuidString)
+        json.add("authorID", authorID.uuidString)
+        json.add("body", body)
+        json.add("createdAt", createdAt)
+        json.add("writtenAt", writtenAt)
+        json.add("updatedAt", updatedAt)
+        json.add("deleted", deleted)
+        json.add("hidden", hidden)
+        json.add("version", version)
+        json.add("conflicted", conflicted)
+        json.add("authorName", authorName)
+        return json.utf8
+    }
+}
+
+extension Change {
+    /// This change as the JSON that `Codable` reads (see ``JSONText``).
+    public var jsonUTF8: [UInt8] {
+        var json = JSONText()
+        json.add("sequence", sequence)
+        json.add("entity", entity.rawValue)
+        json.add("id", id.uuidString)
+        json.add("kind", kind.rawValue)
+        json.add("reflection", json: reflection?.jsonUTF8)
+        json.add("comment", json: comment?.jsonUTF8)
+        json.add("revisions", array: revisions?.map(\.jsonUTF8))
+        return json.utf8
+    }
+}
+
+extension PullResponse {
+    /// This page as the JSON that `Codable` reads (see ``JSONText``): how the server writes every pull.
+    public var jsonUTF8: [UInt8] {
+        var json = JSONText()
+        json.add("protocolVersion", protocolVersion)
+        json.add("changes", array: changes.map(\.jsonUTF8))
+        json.add("nextCursor", nextCursor)
+        json.add("hasMore", hasMore)
+        return json.utf8
     }
 }

@@ -147,13 +147,19 @@ final class PostgresTransaction: SQLTransaction {
     func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let result = send(sql, arguments)
         try drain()
+        // Column positions by name are worked out once per result and shared by its rows.
+        var names: [String: Int]?
         return try result.wait().rows.map { row in
-            var columns: [String: SQLValue] = [:]
-            columns.reserveCapacity(row.count)
+            var values: [SQLValue] = []
+            values.reserveCapacity(row.count)
+            var columnNames: [String] = []
             for cell in row {
-                columns[cell.columnName] = try Self.value(cell)
+                values.append(try Self.value(cell))
+                if names == nil { columnNames.append(cell.columnName) }
             }
-            return SQLRow(columns)
+            let shared = names ?? SQLRow.names(columnNames)
+            names = shared
+            return SQLRow(names: shared, values: values)
         }
     }
 

@@ -29,23 +29,42 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
 /// Reading a column that is missing or of another type is a programming error (the schema and the queries
 /// are reviewed together), so the accessors trap rather than throw.
 public struct SQLRow: Sendable {
-    var columns: [String: SQLValue]
+    /// Column positions by name, shared by every row of one result (building a dictionary per row was a
+    /// twentieth of serving a pull).
+    let names: [String: Int]
+    let values: [SQLValue]
+
+    public init(names: [String: Int], values: [SQLValue]) {
+        self.names = names
+        self.values = values
+    }
 
     public init(_ columns: [String: SQLValue]) {
-        self.columns = columns
+        names = Dictionary(uniqueKeysWithValues: columns.keys.enumerated().map { ($1, $0) })
+        values = Array(columns.values)
+    }
+
+    /// The positions of `columns` by name (for a duplicate name, the last one, as a dictionary of the row would
+    /// keep).
+    public static func names(_ columns: [String]) -> [String: Int] {
+        Dictionary(columns.enumerated().map { ($1, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    subscript(_ name: String) -> SQLValue? {
+        names[name].map { values[$0] }
     }
 
     /// Every text value of the row (in no particular order).
     public var texts: [String] {
-        columns.values.compactMap { if case .text(let text) = $0 { text } else { nil } }
+        values.compactMap { if case .text(let text) = $0 { text } else { nil } }
     }
 
     public func optionalInteger(_ name: String) -> Int64? {
-        switch columns[name] {
+        switch self[name] {
         case .integer(let value): value
         case .bool(let value): value ? 1 : 0
         case .null: nil
-        default: preconditionFailure("column \(name) is not an integer: \(String(describing: columns[name]))")
+        default: preconditionFailure("column \(name) is not an integer: \(String(describing: self[name]))")
         }
     }
 
@@ -55,10 +74,10 @@ public struct SQLRow: Sendable {
     }
 
     public func optionalText(_ name: String) -> String? {
-        switch columns[name] {
+        switch self[name] {
         case .text(let value): value
         case .null: nil
-        default: preconditionFailure("column \(name) is not text: \(String(describing: columns[name]))")
+        default: preconditionFailure("column \(name) is not text: \(String(describing: self[name]))")
         }
     }
 
@@ -68,10 +87,10 @@ public struct SQLRow: Sendable {
     }
 
     public func bool(_ name: String) -> Bool {
-        switch columns[name] {
+        switch self[name] {
         case .bool(let value): value
         case .integer(let value): value != 0
-        default: preconditionFailure("column \(name) is not a boolean: \(String(describing: columns[name]))")
+        default: preconditionFailure("column \(name) is not a boolean: \(String(describing: self[name]))")
         }
     }
 

@@ -71,21 +71,26 @@ struct GRDBTransaction: SQLTransaction {
     }
 
     func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: Self.arguments(arguments))
-        return rows.map { row in
-            var columns: [String: SQLValue] = [:]
-            columns.reserveCapacity(row.count)
-            for (name, value) in row {
+        let statement = try db.cachedStatement(sql: sql)
+        let names = SQLRow.names(statement.columnNames)
+        let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+        var rows: [SQLRow] = []
+        while let row = try cursor.next() {
+            var values: [SQLValue] = []
+            values.reserveCapacity(row.count)
+            for index in 0..<row.count {
+                let value: DatabaseValue = row[index]
                 switch value.storage {
-                case .null: columns[name] = .null
-                case .int64(let integer): columns[name] = .integer(integer)
-                case .string(let text): columns[name] = .text(text)
-                case .double(let double): columns[name] = .integer(Int64(double))
-                case .blob(let data): columns[name] = .text(String(decoding: data, as: UTF8.self))
+                case .null: values.append(.null)
+                case .int64(let integer): values.append(.integer(integer))
+                case .string(let text): values.append(.text(text))
+                case .double(let double): values.append(.integer(Int64(double)))
+                case .blob(let data): values.append(.text(String(decoding: data, as: UTF8.self)))
                 }
             }
-            return SQLRow(columns)
+            rows.append(SQLRow(names: names, values: values))
         }
+        return rows
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {

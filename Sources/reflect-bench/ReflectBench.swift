@@ -311,14 +311,25 @@ struct ReflectBench: AsyncParsableCommand {
             let output = Pipe()
             process.standardInput = input
             process.standardOutput = output
+            let printed = Mutex(Data())
+            output.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                printed.withLock { $0.append(data) }
+            }
             try process.run()
             input.fileHandleForWriting.write(Data(stdin.utf8))
             try input.fileHandleForWriting.close()
-            let printed = output.fileHandleForReading.readDataToEndOfFile()
+            // The child's own high-water mark (VmHWM starts afresh at exec, unlike the rusage of a forked child,
+            // which counts the parent's pages), sampled until it exits: it only grows, so the last sample holds.
+            var peak = 0.0
+            while process.isRunning {
+                peak = max(peak, Stats.peakMemoryMiB(pid: process.processIdentifier) ?? 0)
+                usleep(10_000)
+            }
             process.waitUntilExit()
-            var usage = rusage()
-            getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
-            return (process.terminationStatus, Double(usage.ru_maxrss) / 1024, printed)
+            output.fileHandleForReading.readabilityHandler = nil
+            let rest = output.fileHandleForReading.readDataToEndOfFile()
+            return (process.terminationStatus, peak, printed.withLock { $0 } + rest)
         }
         guard try run(["init", "--server", server, "--pin", pin]).status == 0,
             try run(["login", "--user", handle, "--password-stdin"], stdin: password + "\n").status == 0
@@ -326,7 +337,6 @@ struct ReflectBench: AsyncParsableCommand {
         let (result, seconds) = try Stats.timeSync { try run(["--json", "sync"]) }
         guard result.status == 0 else { return nil }
         let records = try JSONDecoder().decode(SyncSummary.self, from: result.output).pulled
-        // RUSAGE_CHILDREN is the largest of all children so far; init and login are far smaller than the sync.
         return [
             "records_per_s": Double(records) / seconds, "records": Double(records), "seconds": seconds,
             "peak_mib": result.peakMiB,

@@ -43,6 +43,60 @@ import Testing
         }
     }
 
+    /// Every kind of change, with and without each optional field, through the hand-written page writer and back.
+    @Test func pullPagesReadBackAsWritten() throws {
+        var random = SeededGenerator(seed: 9)
+        func maybe<T>(_ value: @autoclosure () -> T) -> T? { Bool.random(using: &random) ? value() : nil }
+        func text() -> String { Self.text(&random) }
+        func int64() -> Int64 { Int64.random(in: Int64.min...Int64.max, using: &random) }
+        func fields() -> RecordFields {
+            RecordFields(
+                title: maybe(text()), body: text(), visibility: maybe(Visibility.community),
+                promptID: maybe(Int.random(in: 1...6, using: &random)), deleted: Bool.random(using: &random),
+                hidden: maybe(Bool.random(using: &random)))
+        }
+        for _ in 0..<300 {
+            var changes: [Change] = []
+            for _ in 0..<Int.random(in: 0...6, using: &random) {
+                let kind = [Change.Kind.upsert, .tombstone, .removal].randomElement(using: &random)!
+                var change = Change(sequence: int64(), entity: .reflection, id: UUID(), kind: kind)
+                switch Int.random(in: 0...2, using: &random) {
+                case 0:
+                    change.reflection = Reflection(
+                        id: change.id, authorID: UUID(), promptID: maybe(Int.random(in: -3...9, using: &random)),
+                        title: text(), body: text(), visibility: Bool.random(using: &random) ? .private : .community,
+                        createdAt: int64(), updatedAt: int64(), deleted: Bool.random(using: &random),
+                        version: int64(), conflicted: Bool.random(using: &random), writtenAt: maybe(int64()),
+                        authorName: maybe(text()))
+                case 1:
+                    change.entity = .comment
+                    change.comment = Comment(
+                        id: change.id, reflectionID: UUID(), authorID: UUID(), body: text(), createdAt: int64(),
+                        updatedAt: int64(), deleted: Bool.random(using: &random), hidden: Bool.random(using: &random),
+                        version: int64(), conflicted: Bool.random(using: &random), writtenAt: maybe(int64()),
+                        authorName: maybe(text()))
+                default: break
+                }
+                if Bool.random(using: &random) {
+                    change.revisions = (0..<Int.random(in: 0...3, using: &random)).map { _ in
+                        ConflictRevision(
+                            id: UUID(), entity: change.entity, recordID: change.id,
+                            kind: [.text, .deleteVersusEdit, .editVersusDelete].randomElement(using: &random)!,
+                            fields: fields(), base: maybe(fields()), baseVersion: maybe(int64()), clientID: UUID(),
+                            hlc: HLCTimestamp(
+                                physical: int64(), counter: UInt32.random(in: 0...UInt32.max, using: &random),
+                                node: text()),
+                            createdAt: int64(), deviceName: maybe(text()))
+                    }
+                }
+                changes.append(change)
+            }
+            let page = PullResponse(changes: changes, nextCursor: int64(), hasMore: Bool.random(using: &random))
+            let decoded = try JSONDecoder().decode(PullResponse.self, from: Data(page.jsonUTF8))
+            #expect(decoded == page)
+        }
+    }
+
     @Test func escapesAreTheStandardOnes() {
         let fields = RecordFields(body: "a\"b\\c\nd\u{1}e")
         #expect(fields.jsonText == #"{"body":"a\"b\\c\nd\u0001e","deleted":false}"#)

@@ -40,12 +40,54 @@ enum SQLStorePush {
     {
         try tx.lockChangeFeed()
         try claimClient(tx, clientID: request.clientID, member: member, name: request.deviceName, now: now)
+        // The batch's ledger entries and the ids its creates name are read with one query each, not one per
+        // mutation: on PostgreSQL each query is a round trip, and they were two of a create's three.
+        var batch = try BatchLookups(tx, request)
         var results: [MutationResult] = []
         results.reserveCapacity(request.mutations.count)
         for mutation in request.mutations {
-            results.append(try applyOnce(tx, mutation, clientID: request.clientID, member: member, now: now))
+            results.append(
+                try applyOnce(tx, mutation, clientID: request.clientID, member: member, now: now, batch: &batch))
         }
         return PushResponse(results: results)
+    }
+
+    /// What a push reads about its whole batch up front.
+    struct BatchLookups {
+        /// Stored results of the batch's mutations that were applied before, by mutation id.
+        var ledger: [UUID: String]
+        /// Ids in use (of any entity) among those the batch's creates name, kept current as creates apply.
+        var idsInUse: Set<UUID>
+
+        init(_ tx: any SQLTransaction, _ request: PushRequest) throws {
+            ledger = [:]
+            idsInUse = []
+            let mutationIDs = request.mutations.map(\.id)
+            for chunk in SQLStorePush.chunks(mutationIDs) {
+                let rows = try tx.fetchAll(
+                    """
+                    SELECT mutation_id, result FROM applied_mutations
+                    WHERE client_id = ? AND mutation_id IN (\(SQLStorePush.placeholders(chunk.count)))
+                    """, [request.clientID.sqlValue] + chunk.map(\.sqlValue))
+                for row in rows { ledger[row.uuid("mutation_id")] = row.text("result") }
+            }
+            let created = request.mutations.filter { $0.operation == .create }.map(\.target.id)
+            for chunk in SQLStorePush.chunks(created) {
+                let list = SQLStorePush.placeholders(chunk.count)
+                let rows = try tx.fetchAll(
+                    "SELECT id FROM reflections WHERE id IN (\(list)) UNION ALL SELECT id FROM comments WHERE id IN (\(list))",
+                    chunk.map(\.sqlValue) + chunk.map(\.sqlValue))
+                for row in rows { idsInUse.insert(row.uuid("id")) }
+            }
+        }
+    }
+
+    static func chunks<T>(_ values: [T], size: Int = 500) -> [[T]] {
+        stride(from: 0, to: values.count, by: size).map { Array(values[$0..<min($0 + size, values.count)]) }
+    }
+
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
     }
 
     /// A client id belongs to the member who first pushed with it. A device name sent with the push (already
@@ -70,14 +112,12 @@ enum SQLStorePush {
     }
 
     /// Applies a mutation unless the ledger has it; either way, returns its result.
-    static func applyOnce(_ tx: any SQLTransaction, _ mutation: Mutation, clientID: UUID, member: Member, now: Int64)
-        throws
-        -> MutationResult
-    {
-        if let stored = try tx.fetchOne(
-            "SELECT result FROM applied_mutations WHERE client_id = ? AND mutation_id = ?", clientID, mutation.id)
-        {
-            var original = try JSONDecoder().decode(MutationResult.self, from: Data(stored.text("result").utf8))
+    static func applyOnce(
+        _ tx: any SQLTransaction, _ mutation: Mutation, clientID: UUID, member: Member, now: Int64,
+        batch: inout BatchLookups
+    ) throws -> MutationResult {
+        if let stored = batch.ledger[mutation.id] {
+            var original = try JSONDecoder().decode(MutationResult.self, from: Data(stored.utf8))
             original.originalOutcome = original.outcome
             original.outcome = .duplicate
             return original
@@ -88,7 +128,11 @@ enum SQLStorePush {
                 mutation, Rejection("client_mismatch", "The mutation names another client id than the push."))
         } else {
             do {
-                result = try tx.savepoint { try apply(tx, mutation, member: member, now: now) }
+                let idsInUse = batch.idsInUse
+                result = try tx.savepoint { try apply(tx, mutation, member: member, now: now, idsInUse: idsInUse) }
+                if mutation.operation == .create && result.outcome != .rejected {
+                    batch.idsInUse.insert(mutation.target.id)
+                }
             } catch let rejection as Rejection where Rejection.retryableCodes.contains(rejection.code) {
                 return rejected(mutation, rejection)
             } catch let rejection as Rejection {
@@ -119,11 +163,13 @@ enum SQLStorePush {
 
     // MARK: Applying one mutation
 
-    static func apply(_ tx: any SQLTransaction, _ m: Mutation, member: Member, now: Int64) throws -> MutationResult {
+    static func apply(_ tx: any SQLTransaction, _ m: Mutation, member: Member, now: Int64, idsInUse: Set<UUID>)
+        throws -> MutationResult
+    {
         if m.operation == .create {
             // One id space: an id names one record of one entity, whoever wrote it and whether or not the sender
             // may see it (the answer is the same either way, so it tells nothing about a record they cannot see).
-            if try idInUse(tx, m.target.id) {
+            if idsInUse.contains(m.target.id) {
                 throw Rejection("already_exists", "A record with this id exists already.")
             }
             return try create(tx, m, member: member, now: now)
@@ -198,13 +244,6 @@ enum SQLStorePush {
         }
         let seq = try write(tx, current, fields: merge.fields, m, member: member, outcome: merge.outcome, now: now)
         return MutationResult(mutationID: m.id, outcome: merge.outcome, version: current.version + 1, sequence: seq)
-    }
-
-    /// Whether any record, of any entity, has this id.
-    static func idInUse(_ tx: any SQLTransaction, _ id: UUID) throws -> Bool {
-        try tx.fetchOne(
-            "SELECT 1 AS used FROM reflections WHERE id = ? UNION ALL SELECT 1 AS used FROM comments WHERE id = ?", id,
-            id) != nil
     }
 
     static func create(_ tx: any SQLTransaction, _ m: Mutation, member: Member, now: Int64) throws -> MutationResult {

@@ -128,27 +128,27 @@ import Testing
 
     @Test func commentsAreChangedWithCommentEditAndListChecksThePrompt() async throws {
         try await LiveServer.with { server in
-            let home = TemporaryDirectory.make(prefix: "cli").path
-            func run(_ arguments: [String], stdin: String = "") async throws -> CLIRunner.Output {
-                try await CLIRunner.run("reflect", ["--home", home] + arguments, stdin: stdin)
-            }
-            #expect(try await run(["init", "--server", server.baseURL, "--pin", server.fingerprint]).status == 0)
-            let write = try await run(["write", "--title", "Shared", "--visibility", "community"], stdin: "Words.\n")
+            let cli = CLIHome()
+            let home = cli.path
+            #expect(try await cli.run(["init", "--server", server.baseURL, "--pin", server.fingerprint]).status == 0)
+            let write = try await cli.run(
+                ["write", "--title", "Shared", "--visibility", "community"], stdin: "Words.\n")
             let reflection = write.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            let comment = try await run(["comment", reflection], stdin: "First thought.")
+            let comment = try await cli.run(["comment", reflection], stdin: "First thought.")
             let commentID = comment.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(UUID(uuidString: commentID) != nil, "\(comment.stderr)")
             // 'edit' of a comment says how comments are changed, instead of "no such record".
-            let wrong = try await run(["edit", String(commentID.prefix(8)), "--file", "-"], stdin: "x")
+            let wrong = try await cli.run(["edit", String(commentID.prefix(8)), "--file", "-"], stdin: "x")
             #expect(wrong.status == 1)
             #expect(wrong.stderr.contains("reflect comment --edit \(commentID.prefix(8))"))
-            let changed = try await run(["comment", "--edit", String(commentID.prefix(8))], stdin: "Second thought.")
+            let changed = try await cli.run(
+                ["comment", "--edit", String(commentID.prefix(8))], stdin: "Second thought.")
             #expect(changed.status == 0, "\(changed.stderr)")
-            let show = try await run(["show", String(commentID.prefix(8))])
+            let show = try await cli.run(["show", String(commentID.prefix(8))])
             #expect(show.stdout.contains("Second thought."))
             // 'list --prompt' checks the prompt, and says when none answers it yet.
-            #expect(try await run(["list", "--prompt", "9"]).status == 64)
-            let none = try await run(["list", "--prompt", "3"])
+            #expect(try await cli.run(["list", "--prompt", "9"]).status == 64)
+            let none = try await cli.run(["list", "--prompt", "3"])
             #expect(none.stdout.contains("No reflections on prompt 3 yet"))
         }
     }
@@ -160,7 +160,7 @@ import Testing
             let laptop = TemporaryDirectory.make(prefix: "laptop").path
             let phone = TemporaryDirectory.make(prefix: "phone").path
             func run(_ home: String, _ arguments: [String], stdin: String = "") async throws -> CLIRunner.Output {
-                try await CLIRunner.run("reflect", ["--home", home] + arguments, stdin: stdin)
+                try await CLIHome(path: home).run(arguments, stdin: stdin)
             }
             for home in [laptop, phone] {
                 #expect(

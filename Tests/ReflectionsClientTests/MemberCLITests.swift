@@ -179,28 +179,28 @@ import Testing
     /// `status` still says when it last found the device up to date.
     @Test func aSyncThatMovesNothingWritesNothing() async throws {
         try await LiveServer.with { server in
-            let home = TemporaryDirectory.make(prefix: "cli").path
-            func run(_ arguments: [String], stdin: String = "") async throws -> CLIRunner.Output {
-                try await CLIRunner.run("reflect", ["--home", home] + arguments, stdin: stdin)
-            }
-            #expect(try await run(["init", "--server", server.baseURL, "--pin", server.fingerprint]).status == 0)
+            let cli = CLIHome()
+            let home = cli.path
+            #expect(try await cli.run(["init", "--server", server.baseURL, "--pin", server.fingerprint]).status == 0)
             #expect(
-                try await run(["register", "--user", "amara", "--password-stdin"], stdin: "a long enough password\n")
-                    .status == 0)
-            _ = try await run(["write", "--title", "First"], stdin: "Words.\n")
-            #expect(try await run(["sync"]).status == 0)
+                try await cli.run(
+                    ["register", "--user", "amara", "--password-stdin"], stdin: "a long enough password\n"
+                )
+                .status == 0)
+            _ = try await cli.run(["write", "--title", "First"], stdin: "Words.\n")
+            #expect(try await cli.run(["sync"]).status == 0)
             // `data_version` changes when any other connection commits to the database.
             let watcher = try DatabaseQueue(path: home + "/reflect.sqlite")
             func version() throws -> Int { try watcher.read { try Int.fetchOne($0, sql: "PRAGMA data_version") ?? 0 } }
             let before = try version()
-            for _ in 0..<3 { #expect(try await run(["sync"]).stdout.contains("pushed 0, pulled 0")) }
+            for _ in 0..<3 { #expect(try await cli.run(["sync"]).stdout.contains("pushed 0, pulled 0")) }
             #expect(try version() == before, "a sync that moved nothing committed to the database")
-            #expect(try await run(["status"]).stdout.contains("up to date: at "))
+            #expect(try await cli.run(["status"]).stdout.contains("up to date: at "))
             // The same check sees a sync that did move something.
-            _ = try await run(["write", "--title", "Second"], stdin: "More words.\n")
+            _ = try await cli.run(["write", "--title", "Second"], stdin: "More words.\n")
             let afterWrite = try version()
             #expect(afterWrite != before)
-            #expect(try await run(["sync"]).status == 0)
+            #expect(try await cli.run(["sync"]).status == 0)
             #expect(try version() != afterWrite)
             try watcher.close()
         }
@@ -209,10 +209,7 @@ import Testing
     /// At a terminal, a new password is asked twice, and two that differ create no account.
     @Test func registeringAtATerminalAsksForThePasswordTwice() async throws {
         try await LiveServer.with { server in
-            let home = TemporaryDirectory.make(prefix: "cli").path
-            let initialize = try await CLIRunner.run(
-                "reflect", ["--home", home, "init", "--server", server.baseURL, "--pin", server.fingerprint])
-            #expect(initialize.status == 0, "\(initialize.stderr)")
+            let home = try await CLIHome.initialized(for: server).path
             let differ = try await CLIRunner.runInTerminal(
                 "reflect", ["--home", home, "register", "--user", "amara"],
                 answers: [("New password", "a long enough password"), ("The same password again", "another long one")])
@@ -237,7 +234,7 @@ import Testing
             let homes = (0..<3).map { _ in TemporaryDirectory.make(prefix: "cli").path }
             let (laptop, phone, ben) = (homes[0], homes[1], homes[2])
             func run(_ home: String, _ arguments: [String], stdin: String = "") async throws -> CLIRunner.Output {
-                try await CLIRunner.run("reflect", ["--home", home] + arguments, stdin: stdin)
+                try await CLIHome(path: home).run(arguments, stdin: stdin)
             }
             for (home, name) in [(laptop, "laptop"), (phone, "ward phone"), (ben, "desk")] {
                 let initialize = try await run(

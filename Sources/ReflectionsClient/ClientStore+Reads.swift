@@ -103,14 +103,16 @@ extension ClientStore {
         }
     }
 
-    /// A comment with its author's name as this device shows it: the member's own current name for their own
-    /// writing (kept by login, `reflect account`, and pulls of their shared records), else the name the server
-    /// last sent with it.
+    /// A record's author name as this device shows it: the member's own current name for their own writing
+    /// (kept by login, `reflect account`, and pulls of their shared records), else the name the server last sent.
+    static func ownName(_ authorID: UUID?, _ stored: String?, _ settings: ClientSettings) -> String? {
+        authorID == nil || authorID == settings.member?.id ? settings.member?.displayName ?? stored : stored
+    }
+
+    /// A comment with its author's name as this device shows it (``ownName(_:_:_:)``).
     static func named(_ comment: Comment, _ settings: ClientSettings) -> Comment {
         var comment = comment
-        if comment.authorID == settings.member?.id, let name = settings.member?.displayName {
-            comment.authorName = name
-        }
+        comment.authorName = ownName(comment.authorID, comment.authorName, settings)
         return comment
     }
 
@@ -141,9 +143,7 @@ extension ClientStore {
         let revisions = try revisions(db, recordID: row.id)
         var reflection = row.reflection
         reflection.conflicted = !revisions.isEmpty
-        if row.authorID == nil || row.authorID == me {
-            reflection.authorName = settings.member?.displayName ?? reflection.authorName
-        }
+        reflection.authorName = ownName(row.authorID, reflection.authorName, settings)
         return LocalReflection(
             reflection: reflection, isMine: row.authorID == nil || row.authorID == me,
             pendingMutations: try pendingCount(db, row.id), comments: comments, revisions: revisions,

@@ -18,8 +18,7 @@ extension ClientStore {
             let fields = RecordFields(title: title, body: body, visibility: visibility, promptID: promptID)
             let row = LocalRow(
                 entity: .reflection, id: id, authorID: settings.member?.id, reflectionID: nil, fields: fields,
-                serverVersion: 0, serverFields: nil, createdAt: now, updatedAt: now, conflicted: false,
-                authorName: settings.member?.displayName)
+                serverVersion: 0, serverFields: nil, createdAt: now, updatedAt: now, conflicted: false)
             try row.save(db)
             let mutation = Mutation(
                 clientID: settings.clientID!, target: .init(entity: .reflection, id: id), operation: .create,
@@ -102,7 +101,7 @@ extension ClientStore {
             let row = LocalRow(
                 entity: .comment, id: id, authorID: settings.member?.id, reflectionID: reflectionID,
                 fields: RecordFields(body: body, hidden: false), serverVersion: 0, serverFields: nil, createdAt: now,
-                updatedAt: now, conflicted: false, authorName: settings.member?.displayName)
+                updatedAt: now, conflicted: false)
             try row.save(db)
             try enqueue(
                 db,

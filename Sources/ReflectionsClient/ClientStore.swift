@@ -156,19 +156,14 @@ public final class ClientStore: Sendable {
         try pool.write { db in try Self.set(db, .deviceName, name) }
     }
 
-    /// Keeps the member as the server last described them (after a display-name change), and shows the new name
-    /// on this member's records here at once (the server re-sends them to the other devices).
+    /// Keeps the member as the server last described them (after a display-name change); reads show the
+    /// member's own records with this name.
     public func updateMember(_ member: Member) throws {
         try pool.write { db in
             guard let existing = try Self.settings(db).member, existing.id == member.id else {
                 throw ClientError(.wrongMember, "This home belongs to another member.")
             }
             try Self.set(db, .member, try Self.json(member))
-            for table in ["reflections", "comments"] {
-                try db.execute(
-                    sql: "UPDATE \(table) SET author_name = ? WHERE author_id = ?",
-                    arguments: [member.displayName, member.id.uuidString])
-            }
         }
     }
 

@@ -139,7 +139,7 @@ public enum Validation {
         try name(
             raw, field: "displayName", code: .invalidDisplayName, maxCharacters: Limits.displayNameMaxCharacters,
             maxBytes: Limits.displayNameMaxBytes, reserved: ["you", "another member", "a moderator", "its author"],
-            example: "")
+            what: "A display name", example: "")
     }
 
     /// A device name: as a display name (see ``displayName(_:)``), 1–40 characters and at most 160 bytes.
@@ -147,16 +147,15 @@ public enum Validation {
         try name(
             raw, field: "deviceName", code: .invalidDeviceName, maxCharacters: Limits.deviceNameMaxCharacters,
             maxBytes: Limits.deviceNameMaxBytes, reserved: ["this device", "other device", "your other device"],
-            example: ", such as 'laptop'")
+            what: "A device name", example: ", such as 'laptop'")
     }
 
     private static func name(
         _ raw: String, field: String, code: ValidationError.Code, maxCharacters: Int, maxBytes: Int,
-        reserved: Set<String>, example: String
+        reserved: Set<String>, what: String, example: String
     ) throws(ValidationError) -> String {
         let text = normalise(raw).trimmingCharacters(in: .whitespaces)
         try checkControls(text, field: field)
-        let what = field == "displayName" ? "A display name" : "A device name"
         if text.unicodeScalars.contains(where: { $0 == "\t" || $0.properties.generalCategory == .format }) {
             throw ValidationError(
                 code, field: field, "\(what) may not hold tabs or invisible formatting characters.")

@@ -100,11 +100,9 @@ enum SQLStorePull {
         let authors = Array(Set(changes.compactMap { $0.reflection?.authorID ?? $0.comment?.authorID }))
         guard !authors.isEmpty else { return }
         var names: [UUID: String] = [:]
-        for chunk in stride(from: 0, to: authors.count, by: 500).map({
-            Array(authors[$0..<min($0 + 500, authors.count)])
-        }) {
+        for chunk in SQLList.chunks(authors) {
             let rows = try tx.fetchAll(
-                "SELECT id, display_name FROM members WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                "SELECT id, display_name FROM members WHERE id IN (\(SQLList.placeholders(chunk.count)))",
                 chunk.map(\.sqlValue))
             for row in rows { names[row.uuid("id")] = row.text("display_name") }
         }

@@ -63,31 +63,23 @@ enum SQLStorePush {
             ledger = [:]
             idsInUse = []
             let mutationIDs = request.mutations.map(\.id)
-            for chunk in SQLStorePush.chunks(mutationIDs) {
+            for chunk in SQLList.chunks(mutationIDs) {
                 let rows = try tx.fetchAll(
                     """
                     SELECT mutation_id, result FROM applied_mutations
-                    WHERE client_id = ? AND mutation_id IN (\(SQLStorePush.placeholders(chunk.count)))
+                    WHERE client_id = ? AND mutation_id IN (\(SQLList.placeholders(chunk.count)))
                     """, [request.clientID.sqlValue] + chunk.map(\.sqlValue))
                 for row in rows { ledger[row.uuid("mutation_id")] = row.text("result") }
             }
             let created = request.mutations.filter { $0.operation == .create }.map(\.target.id)
-            for chunk in SQLStorePush.chunks(created) {
-                let list = SQLStorePush.placeholders(chunk.count)
+            for chunk in SQLList.chunks(created) {
+                let list = SQLList.placeholders(chunk.count)
                 let rows = try tx.fetchAll(
                     "SELECT id FROM reflections WHERE id IN (\(list)) UNION ALL SELECT id FROM comments WHERE id IN (\(list))",
                     chunk.map(\.sqlValue) + chunk.map(\.sqlValue))
                 for row in rows { idsInUse.insert(row.uuid("id")) }
             }
         }
-    }
-
-    static func chunks<T>(_ values: [T], size: Int = 500) -> [[T]] {
-        stride(from: 0, to: values.count, by: size).map { Array(values[$0..<min($0 + size, values.count)]) }
-    }
-
-    static func placeholders(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ",")
     }
 
     /// A client id belongs to the member who first pushed with it. A device name sent with the push (already
@@ -348,7 +340,7 @@ enum SQLStorePush {
         }
         if !settled.isEmpty {
             try tx.execute(
-                "UPDATE conflict_revisions SET resolved_at = ? WHERE id IN (\(settled.map { _ in "?" }.joined(separator: ",")))",
+                "UPDATE conflict_revisions SET resolved_at = ? WHERE id IN (\(SQLList.placeholders(settled.count)))",
                 [now.sqlValue] + settled.map(\.sqlValue))
         }
         let seq = try write(tx, current, fields: target, m, member: member, outcome: .applied, now: now)
@@ -519,7 +511,6 @@ enum SQLStorePush {
         fields: RecordFields,
         base: RecordFields, now: Int64
     ) throws {
-        let encoder = JSONEncoder()
         try tx.execute(
             """
             INSERT INTO conflict_revisions (id, entity, record_id, author_id, kind, fields, base, base_version,
@@ -529,7 +520,7 @@ enum SQLStorePush {
             """,
             m.id, record.entity.rawValue, record.id, record.authorID, kind.rawValue,
             fields.jsonText, base.jsonText, m.baseVersion, m.clientID,
-            String(decoding: try encoder.encode(m.hlc), as: UTF8.self), now)
+            String(decoding: m.hlc.jsonUTF8, as: UTF8.self), now)
     }
 
     /// The open conflict revisions of a record: looked up by entity, id and author together, so that no record
@@ -562,11 +553,11 @@ enum SQLStorePush {
         let byKey = Dictionary(records.map { (RecordKey($0), $0) }, uniquingKeysWith: { first, _ in first })
         let ids = Array(Set(records.map(\.id)))
         var result: [RecordKey: [ConflictRevision]] = [:]
-        for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+        for chunk in SQLList.chunks(ids) {
             let rows = try tx.fetchAll(
                 """
                 SELECT \(revisionColumns) FROM conflict_revisions r LEFT JOIN clients c ON c.id = r.client_id
-                WHERE r.resolved_at IS NULL AND r.record_id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                WHERE r.resolved_at IS NULL AND r.record_id IN (\(SQLList.placeholders(chunk.count)))
                 ORDER BY r.created_at, r.id
                 """, chunk.map(\.sqlValue))
             for row in rows {

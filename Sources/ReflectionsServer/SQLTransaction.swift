@@ -24,6 +24,17 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
 
+/// `IN (…)` lists: values in chunks small enough for one statement, and their placeholders.
+enum SQLList {
+    static func chunks<T>(_ values: [T], size: Int = 500) -> [[T]] {
+        stride(from: 0, to: values.count, by: size).map { Array(values[$0..<min($0 + size, values.count)]) }
+    }
+
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ",")
+    }
+}
+
 /// One row of a result, by column name.
 ///
 /// Reading a column that is missing or of another type is a programming error (the schema and the queries
@@ -37,11 +48,6 @@ public struct SQLRow: Sendable {
     public init(names: [String: Int], values: [SQLValue]) {
         self.names = names
         self.values = values
-    }
-
-    public init(_ columns: [String: SQLValue]) {
-        names = Dictionary(uniqueKeysWithValues: columns.keys.enumerated().map { ($1, $0) })
-        values = Array(columns.values)
     }
 
     /// The positions of `columns` by name (for a duplicate name, the last one, as a dictionary of the row would

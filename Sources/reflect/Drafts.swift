@@ -5,8 +5,9 @@ import ReflectionsModel
 /// Text a member typed that is not (yet) in the store: kept as plain files in the home's `drafts` folder (0700,
 /// files 0600), one per draft, so that it can be read and fixed with any editor even if `reflect` cannot start.
 ///
-/// A file is named `KIND-STAMP-ID.txt`, KIND being `reflection`, `comment` or `edit-RECORD` (new text for that
-/// reflection); text still open in an editor is `editing-KIND-STAMP-ID.txt` (listed too: if `reflect` was
+/// A file is named `KIND-STAMP-ID.txt`, KIND being `reflection`, `comment-RECORD` (a comment on that
+/// reflection, or new text for that comment) or `edit-RECORD` (new text for that reflection), RECORD being the
+/// first 8 characters of the id; text still open in an editor is `editing-KIND-STAMP-ID.txt` (listed too: if `reflect` was
 /// stopped meanwhile, it is still the member's text). `reflect drafts` lists them; `write --draft ID`,
 /// `comment REFLECTION --draft ID` and `edit RECORD --draft ID` send one of the matching kind and remove it
 /// once saved.
@@ -22,7 +23,8 @@ struct Drafts {
         var id: String
         /// `reflection`, `comment` or `edit`.
         var kind: String
-        /// For an `edit` draft: the first 8 characters of the reflection's id.
+        /// What the text is for (the first 8 characters of an id): the reflection an `edit` draft changes, the
+        /// reflection a `comment` draft answers or the comment it changes. A draft is sent only to its record.
         var record: String?
         /// Whether it is (or was, when `reflect` stopped) still open in an editor.
         var inEditor: Bool
@@ -34,7 +36,7 @@ struct Drafts {
 
     /// The file name prefix of a kind of draft.
     static func prefix(kind: String, record: String?) -> String {
-        kind == "edit" ? "edit-\(record ?? "")" : kind
+        record.map { "\(kind)-\($0)" } ?? kind
     }
 
     /// Keeps `text` as a new draft and returns it.
@@ -69,8 +71,10 @@ struct Drafts {
             .sorted { ($0.savedAt, $0.id) > ($1.savedAt, $1.id) }
     }
 
-    /// The draft with this id (or a unique prefix of at least 4 characters, any case), of one of `kinds`.
-    func find(_ id: String, kinds: Set<String>) throws -> Draft {
+    /// The draft with this id (or a unique prefix of at least 4 characters, any case), of one of `kinds`, and
+    /// — when it names one — for `record` (so that text meant for one reflection or comment never lands on
+    /// another).
+    func find(_ id: String, kinds: Set<String>, for record: UUID? = nil) throws -> Draft {
         let wanted = id.uppercased()
         guard wanted.count >= 4 else {
             throw ClientError(
@@ -89,6 +93,12 @@ struct Drafts {
                 .invalidInput,
                 "Draft \(first.id) is a \(first.kind == "edit" ? "change to reflection \(first.record ?? "")" : first.kind), "
                     + "not a \(kinds.sorted().joined(separator: " or ")): 'reflect drafts' says how to send each.")
+        }
+        if let record, let meant = first.record, !record.uuidString.hasPrefix(meant) {
+            throw ClientError(
+                .invalidInput,
+                "Draft \(first.id) was written for \(meant), not \(record.uuidString.prefix(8)): send it there, or copy "
+                    + "its text ('reflect drafts \(first.id)') into a new one.")
         }
         return first
     }
@@ -117,8 +127,10 @@ struct Drafts {
         let id = parts.last ?? name
         // Drafts made by earlier versions were named "comment-…", "new comment-…" or "reflection-…".
         let kind = name.hasPrefix("edit-") ? "edit" : name.contains("comment") ? "comment" : "reflection"
+        // The record, when there is one, stands before the stamp (whose date holds dashes too) and is 8 long.
+        let record = parts.count > 1 && parts[1].count == 8 && kind != "reflection" ? parts[1] : nil
         return Draft(
-            id: id.count == 8 ? id : name, kind: kind, record: kind == "edit" && parts.count > 1 ? parts[1] : nil,
+            id: id.count == 8 ? id : name, kind: kind, record: record,
             inEditor: inEditor, path: path.path, savedAt: Int64(saved.timeIntervalSince1970 * 1000),
             firstLine: firstLine)
     }

@@ -106,7 +106,7 @@ struct Edit: AsyncParsableCommand {
                     "\(shortID(uuid)) is a comment: change it with 'reflect comment --edit \(shortID(uuid))'.")
             }
             let drafts = Drafts(home: global.homeURL)
-            var kept = try draft.map { try drafts.find($0, kinds: ["edit", "reflection"]) }
+            var kept = try draft.map { try drafts.find($0, kinds: ["edit", "reflection"], for: uuid) }
             var body = try file.map { try readText(file: $0 == "-" ? nil : $0, what: "new text") }
             if let kept { body = try drafts.text(of: kept) }
             if title == nil && file == nil && visibility == nil && draft == nil {
@@ -187,17 +187,18 @@ struct CommentCommand: AsyncParsableCommand {
         try await runReporting {
             let store = try global.openInitializedStore()
             let drafts = Drafts(home: global.homeURL)
-            let fromDraft = try draft.map { try drafts.find($0, kinds: ["comment"]) }
             if edit {
                 let (_, commentID) = try store.resolveID(reflectionID, entity: .comment)
+                let fromDraft = try draft.map { try drafts.find($0, kinds: ["comment"], for: commentID) }
                 let current = try store.comment(id: commentID).comment.body
                 let (body, kept) =
                     try fromDraft.map { (try drafts.text(of: $0), $0) }
                     ?? readWriting(
-                        file: file, home: global.homeURL, what: "new comment", kind: "comment", initial: current,
+                        file: file, home: global.homeURL, what: "new comment", kind: "comment",
+                        record: shortID(commentID), initial: current,
                         notes: ["Change your comment above; lines starting with '# ' like this one are left out."])
                 try saving(
-                    body, kept: kept, home: global.homeURL, kind: "comment",
+                    body, kept: kept, home: global.homeURL, kind: "comment", record: shortID(commentID),
                     resend: "comment --edit \(shortID(commentID)) --draft {id}"
                 ) {
                     try store.editComment(id: commentID, body: body)
@@ -207,17 +208,19 @@ struct CommentCommand: AsyncParsableCommand {
                 return print("Changed comment \(commentID.uuidString); 'reflect sync' sends it.")
             }
             let (_, uuid) = try store.resolveID(reflectionID, entity: .reflection)
+            let fromDraft = try draft.map { try drafts.find($0, kinds: ["comment"], for: uuid) }
             let title = (try? store.reflection(id: uuid).reflection.title) ?? ""
             let (body, kept) =
                 try fromDraft.map { (try drafts.text(of: $0), $0) }
                 ?? readWriting(
-                    file: file, home: global.homeURL, what: "comment", kind: "comment",
+                    file: file, home: global.homeURL, what: "comment", kind: "comment", record: shortID(uuid),
                     notes: [
                         "Your comment on \"\(title)\" above; lines starting with '# ' like these are left out.",
                         "Save and quit to keep it; an empty text cancels.",
                     ])
             let comment = try saving(
-                body, kept: kept, home: global.homeURL, kind: "comment", resend: "comment \(shortID(uuid)) --draft {id}"
+                body, kept: kept, home: global.homeURL, kind: "comment", record: shortID(uuid),
+                resend: "comment \(shortID(uuid)) --draft {id}"
             ) {
                 try store.comment(on: uuid, body: body)
             }
@@ -302,7 +305,7 @@ struct List: AsyncParsableCommand {
             for item in items {
                 let r = item.reflection
                 var flags: [String] = [r.visibility.rawValue]
-                if !item.isMine { flags.append("by \(authorName(r.authorName, r.authorID))") }
+                if !item.isMine { flags.append("by \(authorName(r.authorName))") }
                 if item.pendingMutations > 0 { flags.append("not synced") }
                 if !item.revisions.isEmpty { flags.append("CONFLICT") }
                 print("\(shortID(r.id))  \(timeText(r.createdAt))  \(r.title)  [\(flags.joined(separator: ", "))]")
@@ -349,7 +352,7 @@ struct Show: AsyncParsableCommand {
             print(r.title)
             print(String(repeating: "=", count: min(max(r.title.count, 3), 80)))
             var meta = [
-                "id \(r.id.uuidString)", item.isMine ? "by you" : "by \(authorName(r.authorName, r.authorID))",
+                "id \(r.id.uuidString)", item.isMine ? "by you" : "by \(authorName(r.authorName))",
                 r.visibility.rawValue, "written \(timeText(r.createdAt))",
             ]
             if let prompt = r.promptID, let text = Prompt.defaults.first(where: { $0.id == prompt })?.text {
@@ -385,7 +388,7 @@ struct Show: AsyncParsableCommand {
                 print("")
                 print("Comments:")
                 for c in item.comments {
-                    let who = c.isMine ? "you" : authorName(c.comment.authorName, c.comment.authorID)
+                    let who = c.isMine ? "you" : authorName(c.comment.authorName)
                     print(
                         "- \(who), \(timeText(c.comment.createdAt))\(c.comment.hidden ? " (hidden by a moderator)" : ""): \(c.comment.body)"
                     )
@@ -516,7 +519,7 @@ func validateTextOptions(title: String?, prompt: Int?, file: String?) throws {
 }
 
 /// An author as members know them: their display name (from servers that predate names, "another member").
-func authorName(_ name: String?, _ id: UUID) -> String {
+func authorName(_ name: String?) -> String {
     name ?? "another member"
 }
 

@@ -128,9 +128,7 @@ import Testing
 
     @Test func commentsAreChangedWithCommentEditAndListChecksThePrompt() async throws {
         try await LiveServer.with { server in
-            let cli = CLIHome()
-            let home = cli.path
-            #expect(try await cli.run(["init", "--server", server.baseURL, "--pin", server.fingerprint]).status == 0)
+            let cli = try await CLIHome.initialized(for: server)
             let write = try await cli.run(
                 ["write", "--title", "Shared", "--visibility", "community"], stdin: "Words.\n")
             let reflection = write.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -156,6 +156,16 @@ import Testing
             failedEdit.stdout.contains("'reflect edit \(id.prefix(8)) --draft \(editDraft.id)'"), "\(failedEdit.stdout)"
         )
         try Data("Changed, without a bell.\n".utf8).write(to: URL(fileURLWithPath: editDraft.path))
+        // New text written for one reflection never lands on another.
+        let other = try await CLIRunner.run(
+            "reflect", ["--home", home, "write", "--title", "Other"], stdin: "Another reflection.\n"
+        ).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let misplaced = try await CLIRunner.run("reflect", ["--home", home, "edit", other, "--draft", editDraft.id])
+        #expect(misplaced.status == 1)
+        #expect(misplaced.stderr.contains("was written for \(id.prefix(8))"), "\(misplaced.stderr)")
+        #expect(
+            try await CLIRunner.run("reflect", ["--home", home, "show", other, "--body"]).stdout
+                == "Another reflection.\n")
         let fixed = try await CLIRunner.run("reflect", ["--home", home, "edit", id, "--draft", editDraft.id])
         #expect(fixed.status == 0, "\(fixed.stderr)")
         #expect(
@@ -179,9 +189,8 @@ import Testing
     /// `status` still says when it last found the device up to date.
     @Test func aSyncThatMovesNothingWritesNothing() async throws {
         try await LiveServer.with { server in
-            let cli = CLIHome()
+            let cli = try await CLIHome.initialized(for: server)
             let home = cli.path
-            #expect(try await cli.run(["init", "--server", server.baseURL, "--pin", server.fingerprint]).status == 0)
             #expect(
                 try await cli.run(
                     ["register", "--user", "amara", "--password-stdin"], stdin: "a long enough password\n"

@@ -97,6 +97,55 @@ import Testing
         }
     }
 
+    /// Every key path of a JSON value (`changes[].reflection.title`).
+    static func paths(_ data: Data) throws -> Set<String> {
+        func walk(_ value: Any, _ prefix: String, _ into: inout Set<String>) {
+            if let object = value as? [String: Any] {
+                for (key, child) in object {
+                    let path = prefix.isEmpty ? key : "\(prefix).\(key)"
+                    into.insert(path)
+                    walk(child, path, &into)
+                }
+            } else if let array = value as? [Any] {
+                for child in array { walk(child, prefix + "[]", &into) }
+            }
+        }
+        var paths: Set<String> = []
+        walk(try JSONSerialization.jsonObject(with: data), "", &paths)
+        return paths
+    }
+
+    /// With every optional field set, the hand-written page has exactly the keys `JSONEncoder` writes: a field
+    /// added to a wire type but not to its writer fails here (a round trip alone would not notice one left nil).
+    @Test func pullPagesHaveEveryFieldTheEncoderWrites() throws {
+        let fields = RecordFields(
+            title: "t", body: "b", visibility: .community, promptID: 1, deleted: false, hidden: false)
+        let revision = ConflictRevision(
+            id: UUID(), entity: .reflection, recordID: UUID(), kind: .text, fields: fields, base: fields,
+            baseVersion: 1, clientID: UUID(), hlc: HLCTimestamp(physical: 1, counter: 2, node: "n"), createdAt: 3,
+            deviceName: "laptop")
+        let reflection = Reflection(
+            id: UUID(), authorID: UUID(), promptID: 1, title: "t", body: "b", visibility: .community, createdAt: 1,
+            updatedAt: 2, deleted: false, version: 3, conflicted: true, writtenAt: 1, authorName: "A")
+        let comment = Comment(
+            id: UUID(), reflectionID: UUID(), authorID: UUID(), body: "b", createdAt: 1, updatedAt: 2, deleted: false,
+            hidden: false, version: 3, conflicted: false, writtenAt: 1, authorName: "B")
+        let page = PullResponse(
+            changes: [
+                Change(
+                    sequence: 1, entity: .reflection, id: reflection.id, kind: .upsert, reflection: reflection,
+                    comment: comment, revisions: [revision])
+            ], nextCursor: 9, hasMore: true)
+        let expected = try Self.paths(JSONEncoder().encode(page))
+        #expect(try Self.paths(Data(page.jsonUTF8)) == expected)
+        #expect(expected.contains("changes[].reflection.authorName"))
+        #expect(try Self.paths(Data(fields.jsonText.utf8)) == Self.paths(JSONEncoder().encode(fields)))
+        let result = MutationResult(
+            mutationID: UUID(), outcome: .duplicate, originalOutcome: .applied, version: 1, sequence: 2, code: "c",
+            reason: "r")
+        #expect(try Self.paths(Data(result.jsonText.utf8)) == Self.paths(JSONEncoder().encode(result)))
+    }
+
     @Test func escapesAreTheStandardOnes() {
         let fields = RecordFields(body: "a\"b\\c\nd\u{1}e")
         #expect(fields.jsonText == #"{"body":"a\"b\\c\nd\u0001e","deleted":false}"#)

@@ -93,16 +93,16 @@ enum StrictJSON {
                     while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
                         index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
                     }
-                    if expectingKey, var container = stack.last, container.keys != nil {
+                    if expectingKey, let top = stack.indices.last, stack[top].keys != nil {
+                        // In place: a copy of the container would copy its key set on every insert.
                         let key = Array(bytes[start..<min(index, bytes.count)])
-                        if !container.keys!.insert(key).inserted {
-                            let name = String(decoding: key, as: UTF8.self)
+                        let name = String(decoding: key, as: UTF8.self)
+                        if !stack[top].keys!.insert(key).inserted {
                             throw ServerError.badRequest("duplicate_key", "The body names the key '\(name)' twice.")
                         }
-                        let name = String(decoding: key, as: UTF8.self)
-                        lastKeyPath = container.path.isEmpty ? name : container.path + "." + name
+                        let parent = stack[top].path
+                        lastKeyPath = parent.isEmpty ? name : parent + "." + name
                         paths.insert(lastKeyPath)
-                        stack[stack.count - 1] = container
                         expectingKey = false
                     }
                     index += 1

@@ -69,28 +69,23 @@ extension ServerStore where Self: SQLEngine {
             // comment on one. Private, deleted and hidden records keep their place in the log, so a rename tells no
             // one anything about them (not even, through gaps in the sequence, that they exist); the author's own
             // devices show "you" for their own writing and learn the new name from any shared record.
-            let reflections = try tx.fetchAll(
+            try SQLStorePush.resequence(
+                tx, .reflection,
                 """
-                SELECT id FROM reflections WHERE author_id = ? AND visibility = 'community' AND deleted = ?
+                SELECT id, author_id AS owner FROM reflections
+                WHERE author_id = ? AND visibility = 'community' AND deleted = ?
                 ORDER BY seq
-                """, memberID, false)
-            let comments = try tx.fetchAll(
+                """, [memberID.sqlValue, false.sqlValue], actor: memberID, mutation: nil, operation: "rename",
+                now: now)
+            try SQLStorePush.resequence(
+                tx, .comment,
                 """
-                SELECT c.id FROM comments c JOIN reflections r ON r.id = c.reflection_id
+                SELECT c.id AS id, c.author_id AS owner FROM comments c JOIN reflections r ON r.id = c.reflection_id
                 WHERE c.author_id = ? AND c.deleted = ? AND c.hidden = ? AND r.visibility = 'community'
                     AND r.deleted = ?
                 ORDER BY c.seq
-                """, memberID, false, false, false)
-            for (entity, rows) in [(EntityKind.reflection, reflections), (.comment, comments)] {
-                let table = entity == .reflection ? "reflections" : "comments"
-                for record in rows {
-                    let id = record.uuid("id")
-                    let seq = try SQLStorePush.logChange(
-                        tx, entity: entity, id: id, actor: memberID, owner: memberID, mutation: nil,
-                        operation: "rename", outcome: .applied, now: now)
-                    try tx.execute("UPDATE \(table) SET seq = ? WHERE id = ?", seq, id)
-                }
-            }
+                """, [memberID.sqlValue, false.sqlValue, false.sqlValue, false.sqlValue], actor: memberID,
+                mutation: nil, operation: "rename", now: now)
             return try SQLStoreAccounts.requireMember(tx, handle: member.handle)
         }
     }

@@ -429,14 +429,32 @@ enum SQLStorePush {
     static func cascade(_ tx: any SQLTransaction, reflectionID: UUID, actor: UUID, mutation: Mutation, now: Int64)
         throws
     {
-        let comments = try tx.fetchAll(
-            "SELECT id, author_id FROM comments WHERE reflection_id = ? ORDER BY id", reflectionID)
-        for row in comments {
-            let id = row.uuid("id")
-            let seq = try logChange(
-                tx, entity: .comment, id: id, actor: actor, owner: row.uuid("author_id"), mutation: mutation,
-                operation: "cascade", outcome: .applied, now: now)
-            try tx.execute("UPDATE comments SET seq = ? WHERE id = ?", seq, id)
+        try resequence(
+            tx, .comment, "SELECT id, author_id AS owner FROM comments WHERE reflection_id = ? ORDER BY id",
+            [reflectionID.sqlValue], actor: actor, mutation: mutation, operation: "cascade", now: now)
+    }
+
+    /// Gives every record that `select` finds (columns `id` and `owner`) a new sequence number, so that pulls
+    /// bring it again: the change-log rows are written by one statement (one round trip on PostgreSQL, however
+    /// many records), then each record takes its number (pipelined there).
+    static func resequence(
+        _ tx: any SQLTransaction, _ entity: EntityKind, _ select: String, _ arguments: [SQLValue], actor: UUID,
+        mutation: Mutation?, operation: String, now: Int64
+    ) throws {
+        let logged = try tx.fetchAll(
+            """
+            INSERT INTO change_log (entity, record_id, member_id, owner_id, client_id, mutation_id, operation,
+                outcome, at)
+            SELECT ?, picked.id, ?, picked.owner, ?, ?, ?, 'applied', ? FROM (\(select)) AS picked
+            RETURNING seq, record_id
+            """,
+            [
+                entity.rawValue.sqlValue, actor.sqlValue, mutation?.clientID.sqlValue ?? .null,
+                mutation?.id.sqlValue ?? .null, operation.sqlValue, now.sqlValue,
+            ] + arguments)
+        let table = entity == .reflection ? "reflections" : "comments"
+        for row in logged {
+            try tx.execute("UPDATE \(table) SET seq = ? WHERE id = ?", row.integer("seq"), row.text("record_id"))
         }
     }
 

@@ -34,23 +34,39 @@ public struct JSONText: Sendable {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
-    /// Adds `"key":<json>` where `json` is already a JSON value (a nested object), when it is not nil.
-    public mutating func add(_ key: String, json: [UInt8]?) {
-        guard let json else { return }
+    /// Adds `"key":{…}` with the fields `write` adds, written straight into this buffer (no copy of the nested
+    /// object), when `value` is not nil.
+    public mutating func add<T>(_ key: String, object value: T?, _ write: (T, inout JSONText) -> Void) {
+        guard let value else { return }
         self.key(key)
-        bytes.append(contentsOf: json)
+        nested(value, write)
     }
 
-    /// Adds `"key":[<json>,…]` from JSON values, when `elements` is not nil.
-    public mutating func add(_ key: String, array elements: [[UInt8]]?) {
+    /// Adds `"key":[{…},…]`, each element's fields added by `write`, straight into this buffer, when `elements`
+    /// is not nil.
+    public mutating func add<T>(_ key: String, objects elements: [T]?, _ write: (T, inout JSONText) -> Void) {
         guard let elements else { return }
         self.key(key)
         bytes.append(UInt8(ascii: "["))
         for (index, element) in elements.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: element)
+            nested(element, write)
         }
         bytes.append(UInt8(ascii: "]"))
+    }
+
+    private mutating func nested<T>(_ value: T, _ write: (T, inout JSONText) -> Void) {
+        bytes.append(UInt8(ascii: "{"))
+        first = true
+        write(value, &self)
+        bytes.append(UInt8(ascii: "}"))
+        first = false
+    }
+
+    /// Ends the object and hands over its bytes (without copying them).
+    public consuming func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 
     /// The finished object, as UTF-8.
@@ -106,12 +122,7 @@ extension RecordFields {
     /// These fields as the JSON that `Codable` reads (see ``JSONText``).
     public var jsonText: String {
         var json = JSONText()
-        json.add("title", title)
-        json.add("body", body)
-        json.add("visibility", visibility?.rawValue)
-        json.add("promptID", promptID)
-        json.add("deleted", deleted)
-        json.add("hidden", hidden)
+        write(to: &json)
         return json.text
     }
 }
@@ -135,10 +146,27 @@ extension HLCTimestamp {
     /// This stamp as the JSON that `Codable` reads (see ``JSONText``).
     public var jsonUTF8: [UInt8] {
         var json = JSONText()
+        write(to: &json)
+        return json.finish()
+    }
+
+    /// Adds this stamp's fields.
+    public func write(to json: inout JSONText) {
         json.add("physical", physical)
         json.add("counter", counter)
         json.add("node", node)
-        return json.utf8
+    }
+}
+
+extension RecordFields {
+    /// Adds these fields' fields (see ``jsonText``).
+    public func write(to json: inout JSONText) {
+        json.add("title", title)
+        json.add("body", body)
+        json.add("visibility", visibility?.rawValue)
+        json.add("promptID", promptID)
+        json.add("deleted", deleted)
+        json.add("hidden", hidden)
     }
 }
 
@@ -146,18 +174,23 @@ extension ConflictRevision {
     /// This revision as the JSON that `Codable` reads (see ``JSONText``).
     public var jsonUTF8: [UInt8] {
         var json = JSONText()
+        write(to: &json)
+        return json.finish()
+    }
+
+    /// Adds this revision's fields.
+    public func write(to json: inout JSONText) {
         json.add("id", id.uuidString)
         json.add("entity", entity.rawValue)
         json.add("recordID", recordID.uuidString)
         json.add("kind", kind.rawValue)
-        json.add("fields", json: Array(fields.jsonText.utf8))
-        json.add("base", json: base.map { Array($0.jsonText.utf8) })
+        json.add("fields", object: fields) { $0.write(to: &$1) }
+        json.add("base", object: base) { $0.write(to: &$1) }
         json.add("baseVersion", baseVersion)
         json.add("clientID", clientID.uuidString)
         json.add("deviceName", deviceName)
-        json.add("hlc", json: hlc.jsonUTF8)
+        json.add("hlc", object: hlc) { $0.write(to: &$1) }
         json.add("createdAt", createdAt)
-        return json.utf8
     }
 }
 
@@ -165,6 +198,12 @@ extension Reflection {
     /// This reflection as the JSON that `Codable` reads (see ``JSONText``).
     public var jsonUTF8: [UInt8] {
         var json = JSONText()
+        write(to: &json)
+        return json.finish()
+    }
+
+    /// Adds this reflection's fields.
+    public func write(to json: inout JSONText) {
         json.add("id", id.uuidString)
         json.add("authorID", authorID.uuidString)
         json.add("promptID", promptID)
@@ -178,7 +217,6 @@ extension Reflection {
         json.add("version", version)
         json.add("conflicted", conflicted)
         json.add("authorName", authorName)
-        return json.utf8
     }
 }
 
@@ -186,6 +224,12 @@ extension Comment {
     /// This comment as the JSON that `Codable` reads (see ``JSONText``).
     public var jsonUTF8: [UInt8] {
         var json = JSONText()
+        write(to: &json)
+        return json.finish()
+    }
+
+    /// Adds this comment's fields.
+    public func write(to json: inout JSONText) {
         json.add("id", id.uuidString)
         json.add("reflectionID", reflectionID.uuidString)
         json.add("authorID", authorID.uuidString)
@@ -198,33 +242,31 @@ extension Comment {
         json.add("version", version)
         json.add("conflicted", conflicted)
         json.add("authorName", authorName)
-        return json.utf8
     }
 }
 
 extension Change {
-    /// This change as the JSON that `Codable` reads (see ``JSONText``).
-    public var jsonUTF8: [UInt8] {
-        var json = JSONText()
+    /// Adds this change's fields, its record and revisions written in place.
+    public func write(to json: inout JSONText) {
         json.add("sequence", sequence)
         json.add("entity", entity.rawValue)
         json.add("id", id.uuidString)
         json.add("kind", kind.rawValue)
-        json.add("reflection", json: reflection?.jsonUTF8)
-        json.add("comment", json: comment?.jsonUTF8)
-        json.add("revisions", array: revisions?.map(\.jsonUTF8))
-        return json.utf8
+        json.add("reflection", object: reflection) { $0.write(to: &$1) }
+        json.add("comment", object: comment) { $0.write(to: &$1) }
+        json.add("revisions", objects: revisions) { $0.write(to: &$1) }
     }
 }
 
 extension PullResponse {
-    /// This page as the JSON that `Codable` reads (see ``JSONText``): how the server writes every pull.
+    /// This page as the JSON that `Codable` reads (see ``JSONText``): how the server writes every pull, into one
+    /// buffer from start to end.
     public var jsonUTF8: [UInt8] {
         var json = JSONText()
         json.add("protocolVersion", protocolVersion)
-        json.add("changes", array: changes.map(\.jsonUTF8))
+        json.add("changes", objects: changes) { $0.write(to: &$1) }
         json.add("nextCursor", nextCursor)
         json.add("hasMore", hasMore)
-        return json.utf8
+        return json.finish()
     }
 }

@@ -17,19 +17,16 @@ final class SyncRun: Sendable {
     /// The row id, if the run has recorded anything yet.
     var recordedID: Int64? { stored.withLock { $0 } }
 
-    /// The run's id, its row inserted in `db`'s transaction if needed (again, if a rolled-back transaction took
-    /// the first one with it).
+    /// The run's id, its row inserted in `db`'s transaction if it has none yet. If that transaction rolls back,
+    /// the row goes with it and the id is forgotten, so that the next transaction makes a new row (never one
+    /// that a concurrent run may have taken the id of meanwhile).
     func id(_ db: Database) throws -> Int64 {
-        if let id = recordedID {
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO sync_runs (id, started_at, status) VALUES (?, ?, 'running')",
-                arguments: [id, startedAt])
-            return id
-        }
+        if let id = recordedID { return id }
         try db.execute(
             sql: "INSERT INTO sync_runs (started_at, status) VALUES (?, 'running')", arguments: [startedAt])
         let id = db.lastInsertedRowID
         stored.withLock { $0 = id }
+        db.afterNextTransaction(onCommit: { _ in }, onRollback: { [self] _ in stored.withLock { $0 = nil } })
         return id
     }
 }

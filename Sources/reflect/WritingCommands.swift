@@ -31,8 +31,7 @@ struct Write: AsyncParsableCommand {
     /// Every option is checked before any text is read, so that a story typed at the terminal is never thrown
     /// away for a title that is too long or a prompt that does not exist.
     func validate() throws {
-        try validateTextOptions(title: title, prompt: prompt, file: file)
-        if draft != nil && file != nil { throw ArgumentParser.ValidationError("Give --file or --draft, not both.") }
+        try validateTextOptions(title: title, prompt: prompt, file: file, draft: draft)
     }
 
     func run() async throws {
@@ -92,8 +91,7 @@ struct Edit: AsyncParsableCommand {
             throw ArgumentParser.ValidationError(
                 "Say what to change: --title, --file or --visibility (at a terminal, no option opens your editor).")
         }
-        if draft != nil && file != nil { throw ArgumentParser.ValidationError("Give --file or --draft, not both.") }
-        try validateTextOptions(title: title, prompt: nil, file: file)
+        try validateTextOptions(title: title, prompt: nil, file: file, draft: draft)
     }
 
     func run() async throws {
@@ -179,8 +177,7 @@ struct CommentCommand: AsyncParsableCommand {
     @Flag(help: "Change the text of your comment with this id instead of writing a new one.") var edit = false
 
     func validate() throws {
-        try validateTextOptions(title: nil, prompt: nil, file: file)
-        if draft != nil && file != nil { throw ArgumentParser.ValidationError("Give --file or --draft, not both.") }
+        try validateTextOptions(title: nil, prompt: nil, file: file, draft: draft)
     }
 
     func run() async throws {
@@ -498,8 +495,10 @@ struct Resolve: AsyncParsableCommand {
 }
 
 /// The checks on a writing command's options that can be made before its text is read: a title within the
-/// limits, a prompt that exists, a file that can be read. A usage error (exit 64) says how to fix it.
-func validateTextOptions(title: String?, prompt: Int?, file: String?) throws {
+/// limits, a prompt that exists, a file that can be read, not both a file and a draft. A usage error (exit 64)
+/// says how to fix it.
+func validateTextOptions(title: String?, prompt: Int?, file: String?, draft: String? = nil) throws {
+    if draft != nil && file != nil { throw ArgumentParser.ValidationError("Give --file or --draft, not both.") }
     if let title {
         do {
             _ = try Validation.title(title)

@@ -13,6 +13,31 @@ import Testing
         return store
     }
 
+    /// A sync run's row is made with the first thing it records; if that transaction rolls back, the next one
+    /// makes a new row rather than reusing an id another run may have taken.
+    @Test func aSyncRunForgetsARowThatWasRolledBack() throws {
+        let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "store"))
+        let run = store.startRun()
+        struct Failure: Error {}
+        #expect(throws: Failure.self) {
+            try store.pool.write { db in
+                _ = try run.id(db)
+                throw Failure()
+            }
+        }
+        #expect(run.recordedID == nil)
+        let id = try store.pool.write { db in try run.id(db) }
+        #expect(run.recordedID == id)
+        let rows = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_runs") ?? 0 }
+        #expect(rows == 1)
+        // A quiet run writes nothing; a failed one is always recorded.
+        try store.finishRun(store.startRun(), status: "ok", counts: SyncCounts(), error: nil)
+        try store.finishRun(store.startRun(), status: "failed", counts: SyncCounts(), error: "offline")
+        let after = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sync_runs") ?? 0 }
+        #expect(after == 2)
+        try store.close()
+    }
+
     @Test func writingBeforeInitSaysWhatToRun() throws {
         let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "store"))
         do {

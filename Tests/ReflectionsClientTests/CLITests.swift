@@ -16,10 +16,7 @@ import Testing
 
     @Test func theTourWorksWithJSONOutput() async throws {
         try await LiveServer.with { server in
-            let home = TemporaryDirectory.make(prefix: "cli").path
-            let initialize = try await CLIRunner.run(
-                "reflect", ["--home", home, "init", "--server", server.baseURL, "--pin", server.fingerprint])
-            #expect(initialize.status == 0, "\(initialize.stderr)")
+            let home = try await CLIHome.initialized(for: server).path
             let register = try await CLIRunner.run(
                 "reflect", ["register", "--home", home, "--user", "amara", "--password-stdin"],
                 stdin: "a long enough password\n")
@@ -65,10 +62,7 @@ import Testing
 
     @Test func registrationIsCheckedBeforeAnythingIsSent() async throws {
         try await LiveServer.with { server in
-            let home = TemporaryDirectory.make(prefix: "cli").path
-            let initialize = try await CLIRunner.run(
-                "reflect", ["--home", home, "init", "--server", server.baseURL, "--pin", server.fingerprint])
-            #expect(initialize.status == 0, "\(initialize.stderr)")
+            let home = try await CLIHome.initialized(for: server).path
             // A handle that cannot exist: a usage error before the password is read.
             let badHandle = try await CLIRunner.run(
                 "reflect", ["--home", home, "register", "--user", "A!", "--password-stdin"],

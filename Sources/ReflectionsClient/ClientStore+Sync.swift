@@ -76,12 +76,13 @@ extension ClientStore {
     }
 
     /// The next batch to push, oldest first, marked as sent in the same transaction (so it is never rewritten
-    /// again, and is re-sent unchanged after any failure).
-    func nextBatch(maxCount: Int, maxBytes: Int) throws -> [Mutation] {
+    /// again, and is re-sent unchanged after any failure). `after` skips the outbox entries up to that sequence
+    /// number: a batch still in flight, whose answer has not been recorded yet.
+    func nextBatch(maxCount: Int, maxBytes: Int, after: Int64 = 0) throws -> OutboxBatch {
         try pool.write { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT seq, mutation FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
-                arguments: [maxCount])
+                db, sql: "SELECT seq, mutation FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [after, maxCount])
             var batch: [Mutation] = []
             var bytes = 200
             var seqs: [Int64] = []
@@ -97,7 +98,7 @@ extension ClientStore {
                     sql: "UPDATE outbox SET sent = 1 WHERE seq IN (\(seqs.map { _ in "?" }.joined(separator: ",")))",
                     arguments: StatementArguments(seqs))
             }
-            return batch
+            return OutboxBatch(mutations: batch, lastSequence: seqs.last ?? after)
         }
     }
 
@@ -260,4 +261,11 @@ extension ClientStore {
             return db.changesCount
         }
     }
+}
+
+/// A batch of outbox entries on its way to the server.
+struct OutboxBatch: Sendable {
+    var mutations: [Mutation]
+    /// The outbox sequence number of the batch's last entry (where the next batch starts).
+    var lastSequence: Int64
 }

@@ -105,6 +105,11 @@ public struct SyncEngine: Sendable {
 
     /// Sends the outbox; returns the change-log sequence numbers the server gave this run's changes, so that the
     /// pull that follows can tell this device's own changes coming back from news.
+    ///
+    /// Batches go one at a time and in order (the server sees batch N + 1 only after it answered batch N), but the
+    /// local work overlaps the server's: the next batch is read from the outbox while one is in flight, and the
+    /// answer to a batch is recorded while the next one is in flight. Either can fail on its own without loss:
+    /// an unanswered batch stays pending (marked sent, re-sent unchanged by the next sync).
     @discardableResult
     func push(
         clientID: UUID, token: String, run: SyncRun, counts: inout SyncCounts,
@@ -113,18 +118,41 @@ public struct SyncEngine: Sendable {
         var own: Set<Int64> = []
         let total = try store.pendingCount()
         let deviceName = try store.settings().deviceName
+        let maxBytes = Limits.pushMaxBytes - 64 * 1024
         var sent = 0
+        let transport = self.transport
+        func send(_ batch: OutboxBatch) -> Task<PushResponse, any Error> {
+            let request = PushRequest(clientID: clientID, mutations: batch.mutations, deviceName: deviceName)
+            return Task { try await transport.push(request, token: token) }
+        }
+        var batch = try store.nextBatch(maxCount: batchSize, maxBytes: maxBytes)
+        if batch.mutations.isEmpty { return own }
+        var inFlight = send(batch)
         while true {
-            let batch = try store.nextBatch(maxCount: batchSize, maxBytes: Limits.pushMaxBytes - 64 * 1024)
-            if batch.isEmpty { break }
-            let response = try await transport.push(
-                PushRequest(clientID: clientID, mutations: batch, deviceName: deviceName), token: token)
-            try store.applyPushResults(run: run, mutations: batch, results: response.results, counts: &counts)
-            own.formUnion(response.results.compactMap(\.sequence))
-            sent += batch.count
-            progress(.pushing(sent: sent, total: max(total, sent)))
+            let following: OutboxBatch
+            do {
+                following = try store.nextBatch(maxCount: batchSize, maxBytes: maxBytes, after: batch.lastSequence)
+            } catch {
+                _ = try? await inFlight.value
+                throw error
+            }
+            let response = try await inFlight.value
             // A batch the server did not answer in full stays pending; stop rather than loop on it.
-            if response.results.count < batch.count { break }
+            let complete = response.results.count >= batch.mutations.count
+            let next = complete && !following.mutations.isEmpty ? send(following) : nil
+            do {
+                try store.applyPushResults(
+                    run: run, mutations: batch.mutations, results: response.results, counts: &counts)
+            } catch {
+                _ = try? await next?.value
+                throw error
+            }
+            own.formUnion(response.results.compactMap(\.sequence))
+            sent += batch.mutations.count
+            progress(.pushing(sent: sent, total: max(total, sent)))
+            guard let next else { break }
+            batch = following
+            inFlight = next
         }
         return own
     }

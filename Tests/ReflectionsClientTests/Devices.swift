@@ -51,17 +51,28 @@ final class FaultyTransport: SyncTransport {
     let inner: any SyncTransport
     /// Pushes whose response is lost after the server applied them.
     let lostPushResponses: Mutex<Int>
+    /// Pushes answered normally before the lost ones.
+    let answeredPushes: Mutex<Int>
     /// Pull pages served before the connection "drops".
     let pullPagesBeforeFailure: Mutex<Int>
 
-    init(_ inner: any SyncTransport, losePushResponses: Int = 0, pullPagesBeforeFailure: Int = .max) {
+    init(
+        _ inner: any SyncTransport, answerPushes: Int = 0, thenLosePushResponses losePushResponses: Int = 0,
+        pullPagesBeforeFailure: Int = .max
+    ) {
         self.inner = inner
+        self.answeredPushes = Mutex(answerPushes)
         self.lostPushResponses = Mutex(losePushResponses)
         self.pullPagesBeforeFailure = Mutex(pullPagesBeforeFailure)
     }
 
     func push(_ request: PushRequest, token: String) async throws -> PushResponse {
         let response = try await inner.push(request, token: token)
+        let answer = answeredPushes.withLock { count in
+            defer { count -= 1 }
+            return count > 0
+        }
+        if answer { return response }
         let lose = lostPushResponses.withLock { count in
             defer { count -= 1 }
             return count > 0

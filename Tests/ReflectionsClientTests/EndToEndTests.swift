@@ -98,7 +98,7 @@ import Testing
                 ids.insert(try laptop.store.write(title: "Reflection \(n)", body: "Text \(n).\n").id)
             }
             // The response to the first batch is lost after the server committed it.
-            let lossy = FaultyTransport(laptop.connection, losePushResponses: 1)
+            let lossy = FaultyTransport(laptop.connection, thenLosePushResponses: 1)
             await #expect(throws: FaultyTransport.Injected.self) {
                 try await SyncEngine(store: laptop.store, transport: lossy, batchSize: 10).sync()
             }
@@ -108,6 +108,20 @@ import Testing
             #expect(try laptop.store.status().pendingMutations == 0)
             #expect(try laptop.store.runs(limit: 5).map(\.status) == ["ok", "failed"])
 
+            // Batches overlap on the device (the next is read while one is in flight): when the second batch's
+            // answer is lost, the first one's is still recorded, and the third is never sent.
+            for n in 30..<60 {
+                ids.insert(try laptop.store.write(title: "Reflection \(n)", body: "Text \(n).\n").id)
+            }
+            let secondLost = FaultyTransport(laptop.connection, answerPushes: 1, thenLosePushResponses: 1)
+            await #expect(throws: FaultyTransport.Injected.self) {
+                try await SyncEngine(store: laptop.store, transport: secondLost, batchSize: 10).sync()
+            }
+            #expect(try laptop.store.status().pendingMutations == 20)
+            let again = try await SyncEngine(store: laptop.store, transport: laptop.connection, batchSize: 10).sync()
+            #expect(again.pushed == 20)
+            #expect(try laptop.store.status().pendingMutations == 0)
+
             // The phone's pull drops after one page; the cursor only moved with what was applied.
             let dropping = FaultyTransport(phone.connection, pullPagesBeforeFailure: 1)
             await #expect(throws: FaultyTransport.Injected.self) {
@@ -116,13 +130,13 @@ import Testing
             #expect(try phone.store.reflections().count == 7)
             try await SyncEngine(store: phone.store, transport: phone.connection, pageSize: 7).sync()
             let onPhone = try phone.store.reflections()
-            #expect(onPhone.count == 30)
+            #expect(onPhone.count == 60)
             #expect(Set(onPhone.map(\.reflection.id)) == ids)
 
             // The server applied each mutation once: one create per reflection in its log.
             let log = try await laptop.connection.serverLog(
                 token: try laptop.store.settings().token!, since: 0, limit: 1000)
-            #expect(log.entries.count == 30)
+            #expect(log.entries.count == 60)
             #expect(Set(log.entries.map(\.recordID)) == ids)
             for device in [laptop, phone] { try await device.close() }
         }
@@ -132,7 +146,7 @@ import Testing
         try await LiveServer.with { server in
             let laptop = try await Device.make(server, handle: "amara", register: true)
             let reflection = try laptop.store.write(title: "Draft", body: "One.\n")
-            let lossy = FaultyTransport(laptop.connection, losePushResponses: 1)
+            let lossy = FaultyTransport(laptop.connection, thenLosePushResponses: 1)
             await #expect(throws: FaultyTransport.Injected.self) { try await laptop.sync(lossy) }
             // The create was sent (maybe applied); the next edit cannot fold into it, and must not conflict.
             _ = try laptop.store.edit(id: reflection.id, body: "One, and two.\n")

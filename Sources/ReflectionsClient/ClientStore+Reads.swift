@@ -195,6 +195,14 @@ extension ClientStore {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending'") ?? 0 }
     }
 
+    /// Local changes waiting that no sync has tried to send yet (not rejected, not in flight): what a watching
+    /// sync looks for.
+    public func unsentCount() throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND sent = 0") ?? 0
+        }
+    }
+
     /// What `reflect status` shows.
     public func status() throws -> StoreStatus {
         let quiet = (try? FileManager.default.attributesOfItem(atPath: quietSyncMarker)[.modificationDate] as? Date)

@@ -54,7 +54,7 @@ extension ClientStore {
         guard run.recordedID != nil || status == "failed" || counts != SyncCounts() else {
             guard upToDate else { return }
             if !FileManager.default.fileExists(atPath: quietSyncMarker) {
-                FileManager.default.createFile(
+                _ = FileManager.default.createFile(
                     atPath: quietSyncMarker, contents: nil, attributes: [.posixPermissions: 0o600])
             }
             let now = Date(timeIntervalSince1970: Double(clock.now()) / 1000)

@@ -19,6 +19,8 @@ public final class ServerConnection: SyncTransport {
     public static let connectTimeout: TimeAmount = .seconds(5)
     public let baseURL: String
     let http: HTTPClient
+    /// The configuration of ``http``, for the change stream's own client.
+    let configuration: HTTPClient.Configuration
 
     public init(serverURL: String, trust: ServerTrust) throws {
         baseURL = try Self.normalise(serverURL)
@@ -38,6 +40,7 @@ public final class ServerConnection: SyncTransport {
         configuration.timeout = .init(connect: Self.connectTimeout, read: .seconds(60))
         configuration.decompression = .disabled  // done below, so that bytesReceived counts wire bytes
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.configuration = configuration
     }
 
     public func shutdown() async throws { try await http.shutdown() }
@@ -231,21 +234,74 @@ public final class ServerConnection: SyncTransport {
         }
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
-            let detail = try? JSONDecoder().decode(ErrorBody.self, from: data)
-            if status == 401 && token != nil {
-                throw ClientError(
-                    .notLoggedIn, "Your session has ended: run 'reflect login --user NAME'.", status: status,
-                    serverCode: detail?.error.code)
-            }
-            throw ClientError(
-                .server, detail?.error.message ?? "The server answered \(status).", status: status,
-                serverCode: detail?.error.code)
+            throw Self.statusError(status, body: data, withToken: token != nil)
         }
         if Answer.self == Empty.self { return Empty() as! Answer }
         do {
             return try JSONDecoder().decode(Answer.self, from: data)
         } catch {
             throw ClientError(.server, "The server's answer to \(path) was not understood: \(error)", status: status)
+        }
+    }
+
+    /// The error for a non-2xx answer, from its JSON error body when it has one.
+    static func statusError(_ status: Int, body: Data, withToken: Bool) -> ClientError {
+        let detail = try? JSONDecoder().decode(ErrorBody.self, from: body)
+        if status == 401 && withToken {
+            return ClientError(
+                .notLoggedIn, "Your session has ended: run 'reflect login --user NAME'.", status: status,
+                serverCode: detail?.error.code)
+        }
+        return ClientError(
+            .server, detail?.error.message ?? "The server answered \(status).", status: status,
+            serverCode: detail?.error.code)
+    }
+
+    // MARK: Change stream
+
+    /// Opens the server's change stream (`GET /v1/sync/events`) from `since`. The sequence ends when the server
+    /// closes the stream (it is stopping: connect again) and throws a ``ClientError`` when the connection fails
+    /// (``ClientError/Code/unreachable``), the token stops working (``ClientError/Code/notLoggedIn``, also when
+    /// the server says so on the open stream) or the server refuses (``ClientError/Code/server``, 429 beyond the
+    /// stream limits). Cancelling the consuming task closes the connection.
+    public func changeEvents(since: Int64, token: String) -> AsyncThrowingStream<ChangeStreamEvent, any Error> {
+        let (configuration, baseURL) = (configuration, baseURL)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                // A client of its own, shut down when the stream ends: AsyncHTTPClient keeps the connection of a
+                // response body that is no longer read open, and the server would count the stream as open.
+                // Its TLS close waits at most a second for the server's answer: while a response streams, the
+                // server does not answer a close_notify, and the connection is closed anyway.
+                var streamConfiguration = configuration
+                streamConfiguration.tlsConfiguration?.shutdownTimeout = .seconds(1)
+                let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: streamConfiguration)
+                defer { Task { try? await http.shutdown() } }
+                do {
+                    var request = HTTPClientRequest(url: baseURL + "/v1/sync/events?since=\(since)")
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    request.headers.add(name: "Accept", value: "text/event-stream")
+                    // The stream's deadline; the read timeout (60 s) against the 20 s heartbeats is what notices a
+                    // dead connection.
+                    let response = try await http.execute(request, timeout: .hours(24))
+                    guard response.status == .ok else {
+                        let body = try await response.body.collect(upTo: 64 * 1024)
+                        throw Self.statusError(Int(response.status.code), body: Data(buffer: body), withToken: true)
+                    }
+                    var parser = ServerSentEventParser()
+                    for try await chunk in response.body {
+                        // Leaving the loop drops the body, which closes the connection; cancellation alone
+                        // would not end it while heartbeats keep arriving.
+                        try Task.checkCancellation()
+                        for event in try parser.feed(chunk.readableBytesView) {
+                            if let decoded = try ChangeStreamEvent(event) { continuation.yield(decoded) }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: Self.transportError(error, url: baseURL))
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 

@@ -41,4 +41,15 @@ public enum Limits {
     public static let pullDefaultLimit = 500
     /// A log page holds at most 1,000 entries.
     public static let logMaxLimit = 1000
+    /// One member holds at most 8 open change streams (`GET /v1/sync/events`) on one server; over it, 429.
+    /// Eight covers a member's phone, laptop, ward computer and a few browser tabs; a script opening streams in
+    /// a loop is stopped at eight. `reflectd serve --max-streams-per-member` changes it.
+    public static let eventStreamsPerMemberDefault = 8
+    /// One server holds at most 2,000 open change streams in all; over it, 429 (`--max-streams`).
+    public static let eventStreamsPerServerDefault = 2000
+    /// A change stream sends a heartbeat comment every 20 seconds (and re-checks the token and its cursor then).
+    public static let eventHeartbeatSeconds = 20
+    /// A change stream whose reader has not taken an event within 10 seconds is closed (slow readers are
+    /// dropped, not buffered).
+    public static let eventWriteTimeoutSeconds = 10
 }

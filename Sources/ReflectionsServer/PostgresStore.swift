@@ -23,8 +23,11 @@ public final class PostgresStore: ServerStore, SQLEngine {
     static let lockClass: Int32 = 0x5265_666C
     static let changeFeedLock: Int32 = 1
     static let migrationLock: Int32 = 2
+    /// The `LISTEN`/`NOTIFY` channel of ``SQLTransaction/announceChange()``.
+    static let changesChannel = "reflect_changes"
 
     let client: PostgresClient
+    let url: PostgresURL
     let threads: NIOThreadPool
     let logger: Logger
     private let runTask: Task<Void, Never>
@@ -51,6 +54,7 @@ public final class PostgresStore: ServerStore, SQLEngine {
             configuration: url.clientConfiguration(maximumConnections: maximumConnections),
             backgroundLogger: background)
         self.client = client
+        self.url = url
         self.logger = logger
         threads = NIOThreadPool(numberOfThreads: maximumConnections)
         threads.start()
@@ -60,6 +64,36 @@ public final class PostgresStore: ServerStore, SQLEngine {
         } catch {
             await close()
             throw error
+        }
+    }
+
+    /// Listens on a connection of its own (not one of the pool's), so that a busy pool never delays a wake-up;
+    /// when that connection drops, it reconnects after 1 s, doubling to 30 s, and wakes every stream once
+    /// connected again (a notification sent meanwhile is lost, so everyone re-checks).
+    public func watchChanges(_ onChange: @escaping @Sendable () -> Void) async throws {
+        var delay = Duration.seconds(1)
+        var connectionID = 1
+        while !Task.isCancelled {
+            do {
+                connectionID += 1
+                let connection = try await PostgresConnection.connect(
+                    configuration: try url.connectionConfiguration(), id: connectionID, logger: logger)
+                try await withTaskCancellationHandler {
+                    try await connection.listen(on: Self.changesChannel) { notifications in
+                        delay = .seconds(1)
+                        onChange()
+                        for try await _ in notifications { onChange() }
+                    }
+                } onCancel: {
+                    Task { try? await connection.close() }
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("Listening for changes: \(String(reflecting: error)); again in \(delay)")
+            }
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
         }
     }
 
@@ -199,6 +233,12 @@ final class PostgresTransaction: SQLTransaction {
 
     func lockChangeFeed() throws {
         try advisoryLock(PostgresStore.changeFeedLock)
+    }
+
+    /// `NOTIFY`, delivered to every listening server when (and only if) the transaction commits; several in one
+    /// transaction arrive as one.
+    func announceChange() throws {
+        try execute("NOTIFY \(PostgresStore.changesChannel)", [])
     }
 
     /// Takes one of the store's transaction-scoped advisory locks (released at commit or rollback).

@@ -6,9 +6,12 @@ public struct ReflectContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Where the request comes from, for per-address login throttling (see ``throttleKey(_:)``).
     public var sourceAddress: String
+    /// The connection, so that a change stream can drop a reader that stopped reading.
+    public var channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
         sourceAddress = Self.throttleKey(source.channel.remoteAddress)
     }
 

@@ -91,7 +91,8 @@ public enum ReflectServer {
     ) throws -> some ApplicationProtocol {
         let api = SyncAPI(
             store: store, hasher: PasswordHasher(parameters: configuration.passwordParameters),
-            inviteOnly: configuration.inviteOnly, sessions: configuration.sessions)
+            inviteOnly: configuration.inviteOnly, sessions: configuration.sessions,
+            events: EventHub(configuration: configuration.events))
         return Application(
             router: buildRouter(api),
             server: try .tls(
@@ -106,6 +107,7 @@ public enum ReflectServer {
                 tlsConfiguration: tlsConfiguration(tls)),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "reflectd"),
+            services: [ChangeWatcher(hub: api.events, store: store, logger: logger)],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
     }

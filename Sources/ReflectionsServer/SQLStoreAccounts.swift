@@ -51,6 +51,7 @@ extension ServerStore where Self: SQLEngine {
     public func setDisplayName(memberID: UUID, displayName: String, now: Int64) async throws -> Member {
         try await write { tx in
             try tx.lockChangeFeed()
+            try tx.announceChange()
             guard let row = try tx.fetchOne("SELECT * FROM members WHERE id = ?", memberID) else {
                 throw ServerError(.notFound, "not_found", "There is no such member.")
             }
@@ -96,6 +97,7 @@ extension ServerStore where Self: SQLEngine {
             let member = try SQLStoreAccounts.requireMember(tx, handle: handle)
             if disabled {
                 try tx.execute("DELETE FROM sessions WHERE member_id = ?", member.id)
+                try tx.announceChange()
             }
             return member
         }
@@ -181,6 +183,7 @@ extension ServerStore where Self: SQLEngine {
     public func deleteSession(tokenHash: String) async throws {
         try await write { tx in
             try tx.execute("DELETE FROM sessions WHERE token_hash = ?", tokenHash)
+            try tx.announceChange()
         }
     }
 
@@ -205,6 +208,7 @@ extension ServerStore where Self: SQLEngine {
             let count =
                 try tx.fetchOne("SELECT COUNT(*) AS n FROM sessions WHERE member_id = ?", member.id)?.integer("n") ?? 0
             try tx.execute("DELETE FROM sessions WHERE member_id = ?", member.id)
+            try tx.announceChange()
             return Int(count)
         }
     }
@@ -229,6 +233,11 @@ extension ServerStore where Self: SQLEngine {
 
     public func log(for member: Member?, since: Int64, limit: Int) async throws -> LogResponse {
         try await read { tx in try SQLStorePull.log(tx, for: member, since: since, limit: limit) }
+    }
+
+    public func head() async throws -> Int64 {
+        try await read { tx in try tx.fetchOne("SELECT MAX(seq) AS head FROM change_log")?.optionalInteger("head") ?? 0
+        }
     }
 }
 

@@ -39,6 +39,7 @@ enum SQLStorePush {
         -> PushResponse
     {
         try tx.lockChangeFeed()
+        try tx.announceChange()
         try claimClient(tx, clientID: request.clientID, member: member, name: request.deviceName, now: now)
         // The batch's ledger entries and the ids its creates name are read with one query each, not one per
         // mutation: on PostgreSQL each query is a round trip, and they were two of a create's three.

@@ -122,6 +122,10 @@ public protocol SQLTransaction {
     /// out (a reader that sees sequence `n` committed then sees every lower one too). Held until the
     /// transaction ends.
     func lockChangeFeed() throws
+    /// Tells the other servers of the same database, once this transaction commits, that a change or a session
+    /// ending may be worth a look (their change streams re-check). PostgreSQL: `NOTIFY`; SQLite: nothing (other
+    /// processes see `PRAGMA data_version` move).
+    func announceChange() throws
 }
 
 extension SQLTransaction {

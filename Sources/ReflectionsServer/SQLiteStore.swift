@@ -10,6 +10,7 @@ import ReflectionsModel
 /// feed's sequence numbers always commit in order.
 public final class SQLiteStore: ServerStore, SQLEngine {
     let pool: DatabasePool
+    let path: String
 
     /// Opens (or creates) the database at `path` (mode 0600, whatever the folder's mode), runs the migrations and
     /// seeds the default prompts.
@@ -28,9 +29,30 @@ public final class SQLiteStore: ServerStore, SQLEngine {
         }
         // 0600 before SQLite opens it, so that its -wal and -shm files are made 0600 as well.
         try PrivateFiles.prepareFile(path)
+        self.path = path
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         try pool.write { db in try SQLStoreAccounts.seedPrompts(GRDBTransaction(db)) }
+    }
+
+    /// Polls `PRAGMA data_version` on a connection of its own every half second: it moves whenever another
+    /// connection — this server's writer, or another process such as `reflectd user disable` — commits. Commits of
+    /// this server wake streams at once anyway; the poll is for the other processes.
+    public func watchChanges(_ onChange: @escaping @Sendable () -> Void) async throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let watcher = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? watcher.close() }
+        var seen = try await watcher.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") }
+        while true {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = try await watcher.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") }
+            if now != seen {
+                seen = now
+                onChange()
+            }
+        }
     }
 
     /// Closes the database; further calls fail.
@@ -104,6 +126,9 @@ struct GRDBTransaction: SQLTransaction {
 
     /// Nothing to do: SQLite runs one write transaction at a time.
     func lockChangeFeed() throws {}
+
+    /// Nothing to do: another process notices the commit through `PRAGMA data_version` (``SQLiteStore/watchChanges(_:)``).
+    func announceChange() throws {}
 
     /// Concrete `DatabaseValue`s, not existentials: boxing each argument was a sixth of a push's rule work.
     static func arguments(_ values: [SQLValue]) -> StatementArguments {

@@ -26,6 +26,8 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeoutSeconds: Int64
     /// When sessions end by themselves (idle and absolute limits).
     public var sessions: SessionPolicy
+    /// Limits and timing of change streams (`GET /v1/sync/events`).
+    public var events: EventHub.Configuration = EventHub.Configuration()
 
     public init(
         dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8443, certificatePath: String? = nil,

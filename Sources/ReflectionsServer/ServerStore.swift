@@ -66,4 +66,11 @@ public protocol ServerStore: Sendable {
     func pull(for member: Member, since: Int64, limit: Int) async throws -> PullResponse
     /// The change log: a member's own entries, or everyone's for `nil` (the operator).
     func log(for member: Member?, since: Int64, limit: Int) async throws -> LogResponse
+    /// The newest sequence number of the change log (0 when it is empty): what a pull names as its cursor.
+    func head() async throws -> Int64
+    /// Runs until cancelled, calling `onChange` whenever another process or server may have committed something
+    /// a change stream should look at: a change, or a session ending. SQLite polls `PRAGMA data_version`;
+    /// PostgreSQL listens for the `NOTIFY` of ``SQLTransaction/announceChange()`` and reconnects with backoff
+    /// (calling `onChange` after each reconnection, for what it may have missed).
+    func watchChanges(_ onChange: @escaping @Sendable () -> Void) async throws
 }

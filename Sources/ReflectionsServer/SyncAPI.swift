@@ -16,11 +16,14 @@ public struct SyncAPI: Sendable {
     let inviteOnly: Bool
     let clock: WallClock
     let sessions: SessionPolicy
+    /// The open change streams; woken after every commit made through this API.
+    public let events: EventHub
 
     public init(
         store: any ServerStore, hasher: PasswordHasher, inviteOnly: Bool, clock: WallClock = .system,
-        sessions: SessionPolicy = SessionPolicy()
+        sessions: SessionPolicy = SessionPolicy(), events: EventHub = EventHub()
     ) {
+        self.events = events
         self.store = store
         self.hasher = hasher
         self.inviteOnly = inviteOnly
@@ -44,6 +47,7 @@ public struct SyncAPI: Sendable {
         }
         v1.post("sync/push") { request, _ in try await push(request) }
         v1.get("sync/pull") { request, _ in try await pull(request) }
+        v1.get("sync/events") { request, context in try await changeStream(request, context: context) }
         v1.get("log") { request, _ in try await log(request) }
     }
 
@@ -115,6 +119,7 @@ public struct SyncAPI: Sendable {
         _ = try await authenticate(request)
         guard let token = bearerToken(request) else { throw ServerError.unauthorized }
         try await store.deleteSession(tokenHash: Tokens.hash(token))
+        events.notify()
         return Response(status: .noContent)
     }
 
@@ -122,6 +127,7 @@ public struct SyncAPI: Sendable {
     func logoutEverywhere(_ request: Request) async throws -> Response {
         let member = try await authenticate(request)
         _ = try await store.revokeSessions(handle: member.handle)
+        events.notify()
         return Response(status: .noContent)
     }
 
@@ -152,7 +158,9 @@ public struct SyncAPI: Sendable {
         guard ids.count == body.mutations.count else {
             throw ServerError.badRequest("duplicate_mutation", "The push names one mutation id twice.")
         }
-        return try json(try await store.push(body, by: member, now: clock.now()))
+        let response = try await store.push(body, by: member, now: clock.now())
+        events.notify()
+        return try json(response)
     }
 
     /// `PATCH /v1/me`: a member changes their own display name (nothing else, and nobody else's).
@@ -166,7 +174,9 @@ public struct SyncAPI: Sendable {
         } catch {
             throw ServerError.validation(error)
         }
-        return try json(try await store.setDisplayName(memberID: member.id, displayName: displayName, now: clock.now()))
+        let renamed = try await store.setDisplayName(memberID: member.id, displayName: displayName, now: clock.now())
+        events.notify()
+        return try json(renamed)
     }
 
     func pull(_ request: Request) async throws -> Response {

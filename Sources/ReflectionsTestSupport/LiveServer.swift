@@ -43,15 +43,17 @@ public final class LiveServer: Sendable {
     /// ``database`` to run a second server on the same data (PostgreSQL), or to restart one.
     public static func start(
         inviteOnly: Bool = false, dataDirectory: URL? = nil, port: Int = 0, idleTimeoutSeconds: Int64 = 30,
-        headerTimeoutSeconds: Int64 = 10, requestTimeoutSeconds: Int64 = 60, database: TestDatabase? = nil
+        headerTimeoutSeconds: Int64 = 10, requestTimeoutSeconds: Int64 = 60, database: TestDatabase? = nil,
+        events: EventHub.Configuration = EventHub.Configuration()
     ) async throws -> LiveServer {
         let directory = dataDirectory ?? TemporaryDirectory.make(prefix: "reflectd")
         var engine = database ?? .sqlite
         if database == nil { engine = try await TestDatabase.fromEnvironment() }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             dataDirectory: directory, host: "127.0.0.1", port: port, inviteOnly: inviteOnly,
             passwordParameters: .fastForTests, idleTimeoutSeconds: idleTimeoutSeconds, database: engine.url,
             headerTimeoutSeconds: headerTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds)
+        configuration.events = events
         try ReflectServer.prepareDataDirectory(configuration)
         var storeLogger = Logger(label: "reflectd-test-store")
         storeLogger.logLevel = .warning

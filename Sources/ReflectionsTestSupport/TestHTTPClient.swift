@@ -11,6 +11,7 @@ import ReflectionsModel
 public final class TestHTTPClient: Sendable {
     public let http: HTTPClient
     public let baseURL: String
+    let configuration: HTTPClient.Configuration
 
     /// One answer: status, headers and body.
     public struct Answer: Sendable {
@@ -37,6 +38,7 @@ public final class TestHTTPClient: Sendable {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.configuration = configuration
         self.baseURL = baseURL
     }
 

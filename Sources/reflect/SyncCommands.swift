@@ -6,12 +6,22 @@ import ReflectionsModel
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send your changes and fetch everyone's; safe to interrupt and run again.",
-        discussion:
-            "Exit code 0: all synced; 7: conflicts remain ('reflect conflicts'); 8: the server rejected changes ('reflect status')."
+        discussion: """
+            Exit code 0: all synced; 7: conflicts remain ('reflect conflicts'); 8: the server rejected changes \
+            ('reflect status').
+
+            With --watch it keeps running until Ctrl-C (or SIGTERM): what you write in another terminal is sent \
+            within a second, and what others share arrives as it happens. Offline, it keeps trying (1 s, doubling \
+            to a minute) and your writing stays safe here. One line per sync that moved something (JSON lines \
+            with --json); exit code 0 when stopped, 3 when the session ended, 5 when the server's certificate \
+            changed.
+            """
     )
     @OptionGroup var global: GlobalOptions
+    @Flag(help: "Keep syncing as changes happen, until Ctrl-C.") var watch = false
 
     func run() async throws {
+        if watch { return try await runWatching() }
         try await runReporting {
             let store = try global.openInitializedStore()
             let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
@@ -51,6 +61,94 @@ struct Sync: AsyncParsableCommand {
             if summary.openConflicts > 0 { throw ExitCode(7) }
             if rejected > 0 { throw ExitCode(8) }
         }
+    }
+}
+
+extension Sync {
+    /// `reflect sync --watch`: ``SyncWatcher`` until a signal.
+    func runWatching() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            defer { try? store.close() }
+            let json = global.json
+            try await withConnection(store) { connection, _ in
+                let watcher = SyncWatcher(
+                    engine: SyncEngine(store: store, transport: connection), connection: connection)
+                let task = Task { try await watcher.run { update in WatchLine(update).print(json: json) } }
+                let signals = [SIGINT, SIGTERM].map { number in
+                    signal(number, SIG_IGN)
+                    let source = DispatchSource.makeSignalSource(signal: number)
+                    source.setEventHandler { task.cancel() }
+                    source.resume()
+                    return source
+                }
+                defer { signals.forEach { $0.cancel() } }
+                try await task.value
+                WatchLine(event: "stopped").print(json: json)
+            }
+        }
+    }
+}
+
+/// One line of `reflect sync --watch` (JSON with `--json`).
+struct WatchLine: Encodable {
+    var event: String
+    var reason: String?
+    var summary: SyncSummary?
+    var error: ErrorBody?
+    var retryInSeconds: Double?
+    var at = Int64(Date().timeIntervalSince1970 * 1000)
+
+    init(event: String) {
+        self.event = event
+    }
+
+    init(_ update: SyncWatcher.Update) {
+        switch update {
+        case .synced(let summary, let reason):
+            event = "synced"
+            self.summary = summary
+            self.reason = reason.rawValue
+        case .live:
+            event = "live"
+        case .offline(let error, let retryIn):
+            event = "offline"
+            self.error = ErrorBody(code: error.serverCode ?? error.code.rawValue, message: error.message)
+            let parts = retryIn.components
+            retryInSeconds = (Double(parts.seconds) + Double(parts.attoseconds) / 1e18 * 10).rounded() / 10
+        }
+    }
+
+    func print(json: Bool) {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            if let data = try? encoder.encode(self) { Swift.print(String(decoding: data, as: UTF8.self)) }
+            fflush(nil)
+            return
+        }
+        let time = DateFormatter.localizedString(
+            from: Date(timeIntervalSince1970: Double(at) / 1000), dateStyle: .none, timeStyle: .medium)
+        switch event {
+        case "synced":
+            guard let summary, summary.pushed + summary.pulled + summary.rejected + summary.conflicts > 0 else {
+                return
+            }
+            var parts = ["sent \(summary.pushed)", "received \(summary.pulled)"]
+            if summary.merged > 0 { parts.append("merged \(summary.merged)") }
+            if summary.openConflicts > 0 { parts.append("conflicts \(summary.openConflicts) ('reflect conflicts')") }
+            if summary.rejected > 0 { parts.append("rejected \(summary.rejected) ('reflect status')") }
+            Swift.print("\(time) synced: \(parts.joined(separator: ", ")).")
+        case "live":
+            Swift.print("\(time) connected: changes arrive as they happen (Ctrl-C stops).")
+        case "offline":
+            Swift.print(
+                "\(time) \(error?.error.message ?? "offline") Trying again in \(Int((retryInSeconds ?? 1).rounded())) s."
+            )
+        default:
+            Swift.print("\(time) stopped.")
+        }
+        fflush(nil)
     }
 }
 

@@ -11,12 +11,13 @@ import Testing
 @Suite(.enabled(if: TestDatabase.postgresRequired, "needs REFLECT_TEST_POSTGRES_URL (always runs when CI=true)"))
 struct PostgresTests {
     /// Two servers on one fresh database, each with its own certificate, and a client for each.
-    static func twoServers<T>(_ body: (LiveServer, LiveServer, TestHTTPClient, TestHTTPClient) async throws -> T)
-        async throws -> T
-    {
+    static func twoServers<T>(
+        events: EventHub.Configuration = EventHub.Configuration(),
+        _ body: (LiveServer, LiveServer, TestHTTPClient, TestHTTPClient) async throws -> T
+    ) async throws -> T {
         let database = TestDatabase.postgres(try await TestDatabase.freshPostgres())
-        let a = try await LiveServer.start(database: database)
-        let b = try await LiveServer.start(database: database)
+        let a = try await LiveServer.start(database: database, events: events)
+        let b = try await LiveServer.start(database: database, events: events)
         do {
             let result = try await TestHTTPClient.with(a) { clientA in
                 try await TestHTTPClient.with(b) { clientB in try await body(a, b, clientA, clientB) }
@@ -160,6 +161,29 @@ struct PostgresTests {
             let sequences = changes.map(\.sequence)
             let increasing = zip(sequences, sequences.dropFirst()).allSatisfy { $0 < $1 }
             #expect(increasing)
+        }
+    }
+
+    /// `LISTEN`/`NOTIFY`: a push through one server wakes a stream held by the other at once (heartbeats are
+    /// two minutes apart here, so only the notification can do it), and so does a logout.
+    @Test func aCommitOnOneServerWakesStreamsOnTheOther() async throws {
+        try await Self.twoServers(events: EventHub.Configuration(heartbeat: .seconds(120))) { _, _, clientA, clientB in
+            let amara = try await clientA.member("amara")
+            let bo = try await clientA.member("bo.k")
+            let stream = try await clientB.openEvents(token: bo.token)
+            #expect(stream.status == 200)
+            var device = MutationFactory()
+            _ = try await clientA.push(
+                [device.createReflection(body: "Private.\n")], client: device.clientID, token: amara.token)
+            #expect(await stream.next("changes", within: .seconds(1)) == nil)
+            let shared = try await clientA.push(
+                [device.createReflection(body: "Shared.\n", visibility: .community)], client: device.clientID,
+                token: amara.token)
+            let event = try #require(await stream.next("changes", within: .seconds(3)))
+            #expect(Int64(event.event.id ?? "") ?? 0 >= shared[0].sequence!)
+            #expect(try await clientA.send(.DELETE, "/v1/sessions/current", token: bo.token).status == 204)
+            #expect(await stream.next("unauthorized", within: .seconds(3)) != nil)
+            #expect(await stream.waitUntilEnded(within: .seconds(3)))
         }
     }
 

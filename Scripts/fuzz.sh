@@ -33,7 +33,8 @@ PY
 token=$(cat "$data/token")
 "$schemathesis" run Schema/openapi.yaml --url "$url" --tls-verify "$cert" -H "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "$examples" --generation-deterministic --no-color
+    --max-examples "$examples" --generation-deterministic --no-color \
+    --exclude-path /v1/sync/events  # a stream never ends by itself; EventStreamTests cover it over real HTTPS
 if grep -q "request failed" "$data/server.log"; then
     echo "fuzz: the server logged a failed request:"; grep "request failed" "$data/server.log"; exit 1
 fi

@@ -123,4 +123,60 @@ public enum CLIRunner {
         let err = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return Output(status: status, stdout: out, stderr: err)
     }
+
+    /// Starts one of the package's executables in the background; its output goes to files that can be read
+    /// while it runs.
+    public static func start(_ executable: String, _ arguments: [String]) throws -> RunningProcess {
+        try RunningProcess(path: binDirectory.appendingPathComponent(executable).path, arguments: arguments)
+    }
+}
+
+/// A process started by ``CLIRunner/start(_:_:)``.
+public final class RunningProcess: @unchecked Sendable {
+    let process = Process()
+    let outputURL: URL
+    let errorURL: URL
+
+    init(path: String, arguments: [String]) throws {
+        let folder = TemporaryDirectory.make(prefix: "process")
+        outputURL = folder.appendingPathComponent("stdout")
+        errorURL = folder.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: outputURL)
+        process.standardError = try FileHandle(forWritingTo: errorURL)
+        try process.run()
+    }
+
+    /// What it has printed so far.
+    public var stdout: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "" }
+
+    /// Waits up to `timeout` for `text` in its standard output.
+    public func waitFor(_ text: String, within timeout: Duration = .seconds(10)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if stdout.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return stdout.contains(text)
+    }
+
+    /// Sends `signal` (such as SIGINT) and waits up to `timeout` for the exit; returns its status, or nil if it
+    /// is still running (it is then killed).
+    public func stop(_ signal: Int32 = SIGINT, within timeout: Duration = .seconds(10)) async -> Int32? {
+        kill(process.processIdentifier, signal)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            process.terminate()
+            return nil
+        }
+        return process.terminationStatus
+    }
 }

@@ -82,7 +82,7 @@ extension Sync {
                     source.resume()
                     return source
                 }
-                defer { signals.forEach { $0.cancel() } }
+                defer { for source in signals { source.cancel() } }
                 try await task.value
                 WatchLine(event: "stopped").print(json: json)
             }

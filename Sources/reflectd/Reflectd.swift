@@ -99,6 +99,14 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("session-max-days"),
         help: "Every session ends this many days after its login, used or not.")
     var sessionMaxDays: Int64 = 180
+    @Option(
+        name: .customLong("max-streams"),
+        help: "At most this many open change streams (GET /v1/sync/events) in all; more get 429.")
+    var maxStreams = Limits.eventStreamsPerServerDefault
+    @Option(
+        name: .customLong("max-streams-per-member"),
+        help: "At most this many open change streams per member; more get 429.")
+    var maxStreamsPerMember = Limits.eventStreamsPerMemberDefault
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
@@ -115,15 +123,22 @@ struct Serve: AsyncParsableCommand {
         if !(1...3650).contains(sessionIdleDays) || !(1...3650).contains(sessionMaxDays) {
             throw ArgumentParser.ValidationError("--session-idle-days and --session-max-days must be from 1 to 3650.")
         }
+        if !(0...100_000).contains(maxStreams) || !(1...1000).contains(maxStreamsPerMember) {
+            throw ArgumentParser.ValidationError(
+                "--max-streams must be from 0 (no streams) to 100000, and --max-streams-per-member from 1 to 1000.")
+        }
     }
 
     func run() async throws {
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             dataDirectory: data.url, host: host, port: port, certificatePath: tlsCert, keyPath: tlsKey,
             inviteOnly: inviteOnly, idleTimeoutSeconds: idleTimeout, database: data.database,
             sessions: SessionPolicy(idleDays: sessionIdleDays, maxDays: sessionMaxDays),
             headerTimeoutSeconds: headerTimeout, requestTimeoutSeconds: requestTimeout)
+        configuration.events = EventHub.Configuration(maxStreams: maxStreams, maxStreamsPerMember: maxStreamsPerMember)
         try ReflectServer.prepareDataDirectory(configuration)
+        // Each open stream holds a connection, so a descriptor: take the hard limit, not the usual soft 1,024.
+        FileDescriptorLimit.raiseToHardLimit()
         let store = try await configuration.openStore()
         let tls = try ReflectServer.prepareTLS(configuration)
         var logger = Logger(label: "reflectd")

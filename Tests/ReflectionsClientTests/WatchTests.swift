@@ -139,4 +139,42 @@ import Testing
         for device in [laptop, phone] { try await device.close() }
         try await server.stop()
     }
+
+    /// The real `reflect sync --watch`: a write in "another terminal" leaves within a second, another device's
+    /// change arrives, Ctrl-C stops it cleanly (exit 0), and `--json` prints one JSON object per line.
+    @Test func reflectSyncWatchAtTheCommandLine() async throws {
+        let server = try await LiveServer.start(events: Self.events)
+        let home = try await CLIHome.initialized(for: server)
+        let registered = try await home.run(
+            ["register", "--user", "amara", "--password-stdin"], stdin: "a long enough password\n")
+        #expect(registered.status == 0, "\(registered.stderr)")
+        let laptop = try await Device.make(server, handle: "amara", register: false)
+
+        let watch = try CLIRunner.start("reflect", ["--home", home.path, "sync", "--watch"])
+        #expect(await watch.waitFor("connected: changes arrive as they happen"), "\(watch.stdout)\(watch.stderr)")
+        let written = try await home.run(
+            ["write", "--title", "From the other terminal", "--file", "-"], stdin: "Hi.\n")
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(await watch.waitFor("synced: sent 1, received 0."), "\(watch.stdout)")
+        _ = try laptop.store.write(title: "From the laptop", body: "Hello.\n")
+        try await laptop.sync()
+        #expect(await watch.waitFor("synced: sent 0, received 1."), "\(watch.stdout)")
+        #expect(await watch.stop(SIGINT) == 0)
+        #expect(watch.stdout.hasSuffix("stopped.\n"))
+        #expect(try await home.run(["list"]).stdout.contains("From the laptop"))
+
+        let json = try CLIRunner.start("reflect", ["--home", home.path, "sync", "--watch", "--json"])
+        #expect(await json.waitFor("\"event\":\"live\""), "\(json.stdout)\(json.stderr)")
+        #expect(await json.stop(SIGTERM) == 0)
+        let lines = json.stdout.split(separator: "\n")
+        let events = try lines.map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["event"] as? String
+        }
+        #expect(events.first == "synced")
+        #expect(events.contains("live"))
+        #expect(events.last == "stopped")
+
+        try await laptop.close()
+        try await server.stop()
+    }
 }

@@ -37,6 +37,8 @@ import Testing
             "| push batch | \(Limits.pushMaxMutations) mutations |",
             "| other request bodies | \(Limits.otherRequestMaxBytes / 1024) KiB |",
             "| pull page | `limit` 1–1,000 (default \(Limits.pullDefaultLimit)) |",
+            "| change streams | \(Limits.eventStreamsPerMemberDefault) open per member, 2,000 per server",
+            "a heartbeat every \(Limits.eventHeartbeatSeconds) s; a reader that has not taken an event within \(Limits.eventWriteTimeoutSeconds) s",
         ]
         for text in expected { #expect(readme.contains(text), "README.md lacks '\(text)'") }
     }

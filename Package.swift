@@ -87,6 +87,7 @@ let package = Package(
             name: "reflectd",
             dependencies: [
                 "ReflectionsServer",
+                "ReflectionsFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,6 +95,7 @@ let package = Package(
             name: "reflect-bench",
             dependencies: [
                 "ReflectionsClient",
+                "ReflectionsFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

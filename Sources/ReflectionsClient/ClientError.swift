@@ -31,6 +31,8 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
     public var serverCode: String?
     /// The technical cause, for the sync log (`reflect log`), never for the one-line message.
     public var cause: String?
+    /// The server's `Retry-After`, in seconds, when it sent one (429, 503).
+    public var retryAfterSeconds: Int?
 
     public init(_ code: Code, _ message: String, status: Int? = nil, serverCode: String? = nil, cause: String? = nil) {
         self.code = code

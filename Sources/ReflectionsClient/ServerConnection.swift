@@ -285,7 +285,10 @@ public final class ServerConnection: SyncTransport {
                     let response = try await http.execute(request, timeout: .hours(24))
                     guard response.status == .ok else {
                         let body = try await response.body.collect(upTo: 64 * 1024)
-                        throw Self.statusError(Int(response.status.code), body: Data(buffer: body), withToken: true)
+                        var error = Self.statusError(
+                            Int(response.status.code), body: Data(buffer: body), withToken: true)
+                        error.retryAfterSeconds = response.headers.first(name: "Retry-After").flatMap { Int($0) }
+                        throw error
                     }
                     var parser = ServerSentEventParser()
                     for try await chunk in response.body {

@@ -39,6 +39,8 @@ public struct SyncWatcher: Sendable {
     /// The backoff after a failure: from `first`, doubling to `ceiling`, each wait jittered by ±20 %.
     public var firstRetry: Duration = .seconds(1)
     public var retryCeiling: Duration = .seconds(60)
+    /// A connection that held this long counts as healthy: the backoff starts again from ``firstRetry``.
+    public var stablePeriod: Duration = .seconds(30)
 
     public init(engine: SyncEngine, connection: ServerConnection) {
         self.engine = engine
@@ -62,32 +64,40 @@ public struct SyncWatcher: Sendable {
     }
 
     /// Runs until cancelled (returns) or the session ends (throws).
+    ///
+    /// The backoff starts again from ``firstRetry`` only after a connection held for ``stablePeriod``: a server
+    /// that accepts and drops at once is retried ever more slowly, not every second. A stream the server ended
+    /// cleanly after a long life (streams last an hour) is reopened at once, without an `offline` report. A
+    /// `Retry-After` from the server (429, 503) is waited for in full.
     public func run(_ report: @escaping @Sendable (Update) -> Void) async throws {
         var delay = firstRetry
         while !Task.isCancelled {
+            let started = ContinuousClock.now
+            var failure: ClientError
             do {
                 try await connected(report)
-                // The stream ended cleanly (the server is stopping): reconnect soon, not at once.
-                delay = firstRetry
-                let wait = jittered(delay)
-                report(.offline(ClientError(.unreachable, "The server closed the change stream."), retryIn: wait))
-                try await Task.sleep(for: wait)
+                if ContinuousClock.now - started >= stablePeriod {
+                    delay = firstRetry
+                    continue
+                }
+                failure = ClientError(.unreachable, "The server closed the change stream.")
             } catch let error as ClientError where [.notLoggedIn, .notInitialized, .untrusted].contains(error.code) {
                 throw error
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }
-                let clientError = error as? ClientError ?? ClientError(.unreachable, "\(error)")
-                let wait = jittered(delay)
-                report(.offline(clientError, retryIn: wait))
-                do {
-                    try await Task.sleep(for: wait)
-                } catch {
-                    return
-                }
-                delay = min(delay * 2, retryCeiling)
+                failure = error as? ClientError ?? ClientError(.unreachable, "\(error)")
             }
+            if ContinuousClock.now - started >= stablePeriod { delay = firstRetry }
+            let wait = max(jittered(delay), .seconds(failure.retryAfterSeconds ?? 0))
+            report(.offline(failure, retryIn: wait))
+            do {
+                try await Task.sleep(for: wait)
+            } catch {
+                return
+            }
+            delay = min(delay * 2, retryCeiling)
         }
     }
 

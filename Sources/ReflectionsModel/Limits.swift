@@ -52,4 +52,7 @@ public enum Limits {
     /// A change stream whose reader has not taken an event within 10 seconds is closed (slow readers are
     /// dropped, not buffered).
     public static let eventWriteTimeoutSeconds = 10
+    /// A change stream ends cleanly after an hour; clients reconnect (a forgotten or stolen stream does not hold
+    /// one of its member's places for ever).
+    public static let eventStreamMaxLifetimeSeconds = 3600
 }

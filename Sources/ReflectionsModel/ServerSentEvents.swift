@@ -21,10 +21,12 @@ public struct ServerSentEvent: Hashable, Sendable {
 /// with a blank line; lines end with LF, CRLF or CR; a field is `name: value` (one optional space); unknown
 /// fields are ignored. A block of only comments is returned too (reflectd's heartbeats are comments).
 ///
-/// Bounded: a line longer than ``maxLineBytes`` (reflectd's are a few dozen bytes) is a protocol error, so a
-/// hostile or broken server cannot make the client buffer without end.
+/// Bounded: a line longer than ``maxLineBytes``, or an event (all its lines) longer than ``maxEventBytes``, is a
+/// protocol error (reflectd's are a few dozen bytes), so a hostile or broken server cannot make the client buffer
+/// without end.
 public struct ServerSentEventParser: Sendable {
     public static let maxLineBytes = 64 * 1024
+    public static let maxEventBytes = 64 * 1024
 
     /// The text was not an event stream within the bounds above.
     public struct Malformed: Error, Hashable, Sendable {}
@@ -34,6 +36,7 @@ public struct ServerSentEventParser: Sendable {
     private var hasData = false
     private var hasContent = false
     private var lastWasCR = false
+    private var eventBytes = 0
 
     public init() {}
 
@@ -49,7 +52,8 @@ public struct ServerSentEventParser: Sendable {
             if byte == 0x0A || byte == 0x0D {
                 if let event = endLine() { events.append(event) }
             } else {
-                guard line.count < Self.maxLineBytes else { throw Malformed() }
+                eventBytes += 1
+                guard line.count < Self.maxLineBytes, eventBytes <= Self.maxEventBytes else { throw Malformed() }
                 line.append(byte)
             }
         }
@@ -62,6 +66,7 @@ public struct ServerSentEventParser: Sendable {
             guard hasContent else { return nil }
             let event = current
             current = ServerSentEvent()
+            eventBytes = 0
             hasData = false
             hasContent = false
             return event

@@ -15,11 +15,18 @@ struct ChangeWatcher: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await hub.runHeartbeat() }
                 group.addTask {
-                    do {
-                        try await store.watchChanges { hub.notify() }
-                    } catch is CancellationError {
-                    } catch {
-                        logger.error("Watching for changes stopped: \(String(reflecting: error))")
+                    // Started again after a failure: without it, commits by other processes or servers would
+                    // reach streams only at their heartbeat.
+                    while !Task.isCancelled {
+                        do {
+                            try await store.watchChanges { hub.notify() }
+                        } catch is CancellationError {
+                            return
+                        } catch {
+                            logger.error("Watching for changes failed: \(String(reflecting: error)); again in 5 s")
+                        }
+                        hub.notify()
+                        try? await Task.sleep(for: .seconds(5))
                     }
                 }
             }

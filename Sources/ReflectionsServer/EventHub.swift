@@ -16,13 +16,21 @@ public final class EventHub: Sendable {
         public var maxStreamsPerMember: Int
         public var heartbeat: Duration
         public var writeTimeout: Duration
+        /// A stream ends cleanly after this long (the client reconnects): no stream holds its place for ever.
+        public var maxLifetime: Duration
+        /// A stream checks at most once per this interval, however often it is woken.
+        public var minimumCheckInterval: Duration
 
         public init(
             maxStreams: Int = Limits.eventStreamsPerServerDefault,
             maxStreamsPerMember: Int = Limits.eventStreamsPerMemberDefault,
             heartbeat: Duration = .seconds(Limits.eventHeartbeatSeconds),
-            writeTimeout: Duration = .seconds(Limits.eventWriteTimeoutSeconds)
+            writeTimeout: Duration = .seconds(Limits.eventWriteTimeoutSeconds),
+            maxLifetime: Duration = .seconds(Limits.eventStreamMaxLifetimeSeconds),
+            minimumCheckInterval: Duration = .milliseconds(50)
         ) {
+            self.maxLifetime = maxLifetime
+            self.minimumCheckInterval = minimumCheckInterval
             self.maxStreams = maxStreams
             self.maxStreamsPerMember = maxStreamsPerMember
             self.heartbeat = heartbeat

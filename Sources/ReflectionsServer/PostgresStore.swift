@@ -78,11 +78,26 @@ public final class PostgresStore: ServerStore, SQLEngine {
                 connectionID += 1
                 let connection = try await PostgresConnection.connect(
                     configuration: try url.connectionConfiguration(), id: connectionID, logger: logger)
+                let logger = logger
                 try await withTaskCancellationHandler {
                     try await connection.listen(on: Self.changesChannel) { notifications in
                         delay = .seconds(1)
                         onChange()
-                        for try await _ in notifications { onChange() }
+                        // A query every 30 s notices a half-open connection (no notification would ever come on
+                        // it); either task ending ends the listen, and the loop reconnects.
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await _ in notifications { onChange() }
+                            }
+                            group.addTask {
+                                while true {
+                                    try await Task.sleep(for: .seconds(30))
+                                    _ = try await connection.query("SELECT 1", logger: logger).collect()
+                                }
+                            }
+                            defer { group.cancelAll() }
+                            try await group.next()
+                        }
                     }
                 } onCancel: {
                     Task { try? await connection.close() }

@@ -47,9 +47,11 @@ public final class SQLiteStore: ServerStore, SQLEngine {
         var seen = try await watcher.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") }
         while true {
             try await Task.sleep(for: .milliseconds(500))
-            let now = try await watcher.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") }
-            if now != seen {
-                seen = now
+            // A failed poll (the database busy for longer than the timeout) wakes everyone rather than ending the
+            // watch: a spurious re-check costs little, a silent watcher would delay logouts to the heartbeat.
+            let now = try? await watcher.read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") }
+            if now == nil || now != seen {
+                seen = now ?? seen
                 onChange()
             }
         }

@@ -10,17 +10,17 @@ import ServiceLifecycle
 /// ## What is sent
 /// - `: connected` and `retry: 2000` at once;
 /// - `id: N`, `event: changes`, `data: {"cursor":N}` when a change the caller may see has committed after their
-///   cursor. `N` is the server's cursor at that moment — what the pull that follows will reach — never record
-///   content; the client pulls as usual;
+///   cursor. `N` is the sequence number of such a change (the newest of the first page that has any) — a number
+///   the caller's own pull shows them, never the log's head or the place of a change they may not see — and never
+///   record content; the client pulls as usual;
 /// - `: heartbeat` every ``Limits/eventHeartbeatSeconds`` seconds when nothing else was sent;
 /// - `event: unauthorized` (then the stream closes) once the token no longer works: logged out, logged out
 ///   everywhere, the member disabled, or the session expired.
 ///
 /// ## The privacy rule
 /// Whether there is anything to tell is decided by the store's pull for the caller from the stream's cursor —
-/// the same ``Access`` rule as every other read, one change deep. A wake caused by another member's private
-/// writing finds nothing and sends nothing, so the stream's timing tells nobody anything of it; the cursor an
-/// event carries is the one a pull would return anyway.
+/// the same ``Access`` rule as every other read (``EventCheck``). A wake caused by another member's private
+/// writing finds nothing and sends nothing, so the stream's timing tells nobody anything of it.
 ///
 /// ## Resuming
 /// `Last-Event-ID` (sent by browsers on reconnect) or `?since=` names the cursor to start from (`Last-Event-ID`
@@ -62,9 +62,11 @@ extension SyncAPI {
                 // stream ends when the connection does.
                 channel.closeFuture.whenComplete { _ in hub.close(subscription) }
                 try await writer.send(comment: "connected", retryMillis: 2000)
-                var cursor = since
+                let configuration = hub.configuration
+                let opened = ContinuousClock.now
+                var check = EventCheck(cursor: since)
                 try await withGracefulShutdownHandler {
-                    for await wake in subscription.wakes {
+                    for await _ in subscription.wakes {
                         guard
                             let member = try await store.member(
                                 tokenHash: tokenHash, now: clock.now(), policy: sessions)
@@ -72,16 +74,17 @@ extension SyncAPI {
                             try await writer.send(event: "unauthorized", data: ErrorBody(ServerError.unauthorized))
                             break
                         }
-                        // One change deep: enough to know there is news. The cursor then moves to the head, which
-                        // the client's pull after this event reaches anyway.
-                        let page = try await store.pull(for: member, since: cursor, limit: 1)
-                        if page.changes.isEmpty {
-                            cursor = page.nextCursor
-                            if case .heartbeat = wake { try await writer.send(comment: "heartbeat") }
-                        } else {
-                            cursor = max(page.nextCursor, try await store.head())
-                            try await writer.send(event: "changes", id: cursor, data: EventCursor(cursor: cursor))
+                        // A stream lives an hour at most, then ends cleanly and the client reconnects: a stolen or
+                        // forgotten stream does not hold its place for ever.
+                        if ContinuousClock.now - opened >= configuration.maxLifetime { break }
+                        if let found = try await check.run(store: store, member: member) {
+                            try await writer.send(event: "changes", id: found, data: EventCursor(cursor: found))
+                        } else if writer.quietFor >= configuration.heartbeat * 0.75 {
+                            // By time, not by the kind of wake: a stream woken often must still send heartbeats.
+                            try await writer.send(comment: "heartbeat")
                         }
+                        // At most one check per stream every `minimumCheckInterval`; wakes meanwhile merge into one.
+                        try? await Task.sleep(for: configuration.minimumCheckInterval)
                     }
                 } onGracefulShutdown: {
                     hub.close(subscription)
@@ -108,11 +111,51 @@ extension ErrorBody {
     }
 }
 
+/// Whether anything a member may see committed after a stream's cursor, by the store's pull (the one privacy rule).
+struct EventCheck {
+    /// Where the next check starts: past everything already announced or found invisible.
+    var cursor: Int64
+    /// The log's head at the last check that found nothing: while it has not moved, there is nothing to look at.
+    var quietHead: Int64 = -1
+
+    /// Pages through the changes after ``cursor`` (skipping pages with nothing visible) and returns the sequence
+    /// number of the newest visible change of the first page that has any — a number the member's own pull
+    /// shows them anyway, never the head or the position of a change they may not see.
+    mutating func run(store: any ServerStore, member: Member) async throws -> Int64? {
+        let head = try await store.head()
+        if head == quietHead { return nil }
+        while true {
+            let page = try await store.pull(for: member, since: cursor, limit: Limits.pullDefaultLimit)
+            if let newest = page.changes.last?.sequence {
+                // The client pulls everything after this event; the stream looks again only past the head read
+                // before this page (every later commit wakes it again).
+                cursor = max(newest, head)
+                return newest
+            }
+            cursor = page.nextCursor
+            if !page.hasMore {
+                quietHead = head
+                return nil
+            }
+        }
+    }
+}
+
 /// Writes Server-Sent Events; closes the connection of a reader that has not taken a write within `timeout`.
 struct EventWriter {
     var writer: any ResponseBodyWriter
     let channel: any Channel
     let timeout: Duration
+    private var lastWrite = ContinuousClock.now
+
+    init(writer: any ResponseBodyWriter, channel: any Channel, timeout: Duration) {
+        self.writer = writer
+        self.channel = channel
+        self.timeout = timeout
+    }
+
+    /// How long since the last write.
+    var quietFor: Duration { ContinuousClock.now - lastWrite }
 
     mutating func send(comment: String, retryMillis: Int? = nil) async throws {
         var text = ": \(comment)\n"

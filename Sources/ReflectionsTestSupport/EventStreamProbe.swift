@@ -28,6 +28,9 @@ public final class EventStreamProbe: Sendable {
     /// Whether the server closed the stream (or the connection ended).
     public var ended: Bool { state.withLock { $0.ended } }
 
+    /// Why reading ended, if it failed.
+    public var debugError: String? { state.withLock { $0.error } }
+
     /// Every event so far.
     public var events: [ServerSentEvent] { state.withLock { $0.events } }
 

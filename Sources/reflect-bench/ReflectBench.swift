@@ -28,6 +28,12 @@ struct ReflectBench: AsyncParsableCommand {
     var tag: String?
     @Option(help: "The server's storage engine, recorded with the figures (sqlite or postgres).") var engine =
         "sqlite"
+    @Option(
+        name: .customLong("live-changes"), help: "Changes timed from one device's push to another's store (0: skip).")
+    var liveChanges = 200
+    @Option(
+        name: .customLong("idle-streams"), help: "Change streams held open to measure the server's memory (0: skip).")
+    var idleStreamCount = 1000
 
     func run() async throws {
         var report = Report(n: n, engine: engine)
@@ -194,6 +200,16 @@ struct ReflectBench: AsyncParsableCommand {
 
         // Concurrency: clients write, push and pull at once for a bounded time.
         report.add("concurrency", try await concurrency(trust: trust, tag: tag, password: password))
+
+        // Real time: one device pushes, another of the same member watches.
+        if liveChanges > 0 {
+            report.add("live_latency", try await liveLatency(writer: devices[0], watcher: reader, count: liveChanges))
+        }
+        if idleStreamCount > 0,
+            let figures = try await idleStreams(trust: trust, tag: tag, password: password, count: idleStreamCount)
+        {
+            report.add("idle_streams", figures)
+        }
 
         if let pid = serverPID, let peak = Stats.peakMemoryMiB(pid: pid) {
             report.add("server_memory", ["peak_mib": peak])

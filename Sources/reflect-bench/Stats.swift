@@ -18,9 +18,14 @@ enum Stats {
     }
 
     /// The peak resident memory (VmHWM) of a process, in MiB, from /proc.
-    static func peakMemoryMiB(pid: Int32) -> Double? {
+    static func peakMemoryMiB(pid: Int32) -> Double? { memoryMiB(pid: pid, field: "VmHWM:") }
+
+    /// The resident memory now (VmRSS) of a process, in MiB, from /proc.
+    static func residentMemoryMiB(pid: Int32) -> Double? { memoryMiB(pid: pid, field: "VmRSS:") }
+
+    static func memoryMiB(pid: Int32, field: String) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) })
         else { return nil }
         let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
         return kb / 1024

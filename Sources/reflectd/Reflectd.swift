@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReflectionsFiles
 import ReflectionsModel
 import ReflectionsServer
 

@@ -34,5 +34,15 @@ import Testing
         #expect(throws: ServerSentEventParser.Malformed.self) {
             _ = try hostile.feed([UInt8](repeating: 0x61, count: ServerSentEventParser.maxLineBytes + 1))
         }
+        // Short lines that never end an event are bounded too.
+        var endless = ServerSentEventParser()
+        #expect(throws: ServerSentEventParser.Malformed.self) {
+            for _ in 0..<10_000 { _ = try endless.feed(Array("data: xxxxxxxxxx\n".utf8)) }
+        }
+        // …while the same lines in many events are fine.
+        var many = ServerSentEventParser()
+        var count = 0
+        for _ in 0..<10_000 { count += try many.feed(Array("data: xxxxxxxxxx\n\n".utf8)).count }
+        #expect(count == 10_000)
     }
 }

@@ -40,7 +40,7 @@ import Testing
             #expect(stream.headers.first(name: "Cache-Control") == "no-store")
             // Nothing has been written: the stream opens with its comment and stays quiet.
             #expect(await stream.next("changes", within: .seconds(1)) == nil)
-            #expect(stream.events.first?.comments == ["connected"])
+            #expect(stream.events.first?.comments == ["connected"], "\(stream.debugError ?? "-")")
 
             var device = MutationFactory()
             let results = try await client.push(
@@ -99,6 +99,39 @@ import Testing
             #expect(changes.first?.reflection == nil)
             #expect(try Self.cursor(removal.event) > (try Self.cursor(first.event)))
             await stream.close()
+        }
+    }
+
+    /// Many changes Bo may not see, ahead of one he may: the stream steps over them in the same check (no
+    /// heartbeat needed), and the event's cursor is the visible change's own sequence number.
+    @Test func invisibleChangesDoNotHoldBackAVisibleOne() async throws {
+        try await Self.withServer(Self.quiet) { server, client in
+            let amara = try await client.member("amara")
+            let bo = try await client.member("bo.k")
+            let stream = try await client.openEvents(token: bo.token, query: "?since=\(try await server.store.head())")
+            var device = MutationFactory()
+            let hidden = UUID()
+            var batch = [device.createReflection(id: hidden, body: "Shared for a moment.\n", visibility: .community)]
+            for n in 0..<40 { batch.append(device.createComment(on: hidden, body: "Note \(n).")) }
+            batch.append(device.update(.reflection, hidden, base: 1, changes: FieldChanges(visibility: .private)))
+            _ = try await client.push(batch, client: device.clientID, token: amara.token)
+            let shared = try await client.push(
+                [device.createReflection(body: "For everyone.\n", visibility: .community)], client: device.clientID,
+                token: amara.token)
+            let event = try #require(await stream.next("changes", within: .seconds(3)))
+            #expect(try Self.cursor(event.event) == shared[0].sequence)
+            await stream.close()
+        }
+    }
+
+    /// A stream ends cleanly after its lifetime; the client reconnects.
+    @Test func aStreamEndsCleanlyAfterItsLifetime() async throws {
+        let short = EventHub.Configuration(heartbeat: .milliseconds(200), maxLifetime: .seconds(1))
+        try await Self.withServer(short) { server, client in
+            let amara = try await client.member("amara")
+            let stream = try await client.openEvents(token: amara.token)
+            #expect(await stream.waitUntilEnded(within: .seconds(5)))
+            #expect(stream.events.allSatisfy { $0.event != "unauthorized" && $0.event != "error" })
         }
     }
 

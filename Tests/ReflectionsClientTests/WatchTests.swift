@@ -126,6 +126,30 @@ import Testing
         try await server.stop()
     }
 
+    /// Stopped at any moment of its first sync (300 writes to send), then synced again: everything arrives once.
+    @Test func aWatchStoppedMidSyncLosesAndDuplicatesNothing() async throws {
+        let server = try await LiveServer.start(events: Self.events)
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let phone = try await Device.make(server, handle: "amara", register: false)
+        var ids: Set<UUID> = []
+        for n in 0..<300 { ids.insert(try phone.store.write(title: "Offline \(n)", body: "Words \(n).\n").id) }
+        for delay in [5, 30, 80] {
+            let watching = Watching(phone)
+            try await Task.sleep(for: .milliseconds(delay))
+            await watching.stop()
+            #expect(watching.outcome.withLock { $0 } == nil)
+        }
+        try await phone.sync()
+        try await laptop.sync()
+        #expect(Set(try laptop.store.reflections().map(\.reflection.id)) == ids)
+        #expect(try laptop.store.reflections().count == 300)
+        let log = try await laptop.connection.serverLog(
+            token: try laptop.store.settings().token!, since: 0, limit: 1000)
+        #expect(log.entries.count == 300)
+        for device in [laptop, phone] { try await device.close() }
+        try await server.stop()
+    }
+
     @Test func aWatchStopsWhenTheSessionEnds() async throws {
         let server = try await LiveServer.start(events: Self.events)
         let laptop = try await Device.make(server, handle: "amara", register: true)

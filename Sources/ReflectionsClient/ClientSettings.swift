@@ -22,6 +22,9 @@ public struct ClientSettings: Sendable {
     public var lastHLC: HLCTimestamp?
     /// The name the member gave this device (`reflect init --device-name`), if any.
     public var deviceName: String? = nil
+    /// The server database's epoch at the last sync (``PullResponse/epoch``): a different one means the server
+    /// was restored from a backup, and the next sync resyncs.
+    public var epoch: String? = nil
 
     public var isInitialized: Bool { serverURL != nil && clientID != nil }
 }

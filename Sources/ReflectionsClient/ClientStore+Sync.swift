@@ -38,6 +38,8 @@ public struct SyncCounts: Sendable, Codable, Hashable {
     public var merged = 0
     public var conflicts = 0
     public var rejected = 0
+    /// What a resync did, when this run had to make one (the server was restored from a backup).
+    public var resynced: ResyncReport?
     public init() {}
 }
 
@@ -143,13 +145,18 @@ extension ClientStore {
     /// Applies one page of a pull and moves the cursor, in one transaction. Changes whose sequence is in `own`
     /// (this device's changes of this run, coming back) are applied but not counted. A page that brings nothing
     /// and leaves the cursor at `since` writes nothing.
-    func applyPull(run: SyncRun, page: PullResponse, since: Int64, own: Set<Int64> = [], counts: inout SyncCounts)
-        throws
-    {
-        if page.changes.isEmpty && page.nextCursor == since { return }
+    ///
+    /// The first page that names the server's epoch, on a device that knows none yet, stores it.
+    func applyPull(
+        run: SyncRun, page: PullResponse, since: Int64, own: Set<Int64> = [], knownEpoch: String? = nil,
+        counts: inout SyncCounts
+    ) throws {
+        let learnsEpoch = knownEpoch == nil && page.epoch != nil
+        if page.changes.isEmpty && page.nextCursor == since && !learnsEpoch { return }
         counts = try pool.write { [counts] db in
             var counts = counts
             let run = try run.id(db)
+            if learnsEpoch, try Self.settings(db).epoch == nil { try Self.set(db, .epoch, page.epoch) }
             // The member's own shared records come back after they change their name on another device: keep it.
             if var member = try Self.settings(db).member,
                 let name = page.changes.lazy.compactMap({ change -> String? in

@@ -65,6 +65,7 @@ public final class ClientStore: Sendable {
         case cursor
         case hlc
         case deviceName = "device_name"
+        case epoch
     }
 
     public func settings() throws -> ClientSettings {
@@ -85,7 +86,7 @@ public final class ClientStore: Sendable {
             member: values[Key.member.rawValue].flatMap { try? decoder.decode(Member.self, from: Data($0.utf8)) },
             cursor: values[Key.cursor.rawValue].flatMap { Int64($0) } ?? 0,
             lastHLC: values[Key.hlc.rawValue].flatMap { try? decoder.decode(HLCTimestamp.self, from: Data($0.utf8)) },
-            deviceName: values[Key.deviceName.rawValue])
+            deviceName: values[Key.deviceName.rawValue], epoch: values[Key.epoch.rawValue])
     }
 
     static func set(_ db: Database, _ key: Key, _ value: String?) throws {

@@ -181,8 +181,11 @@ public final class ServerConnection: SyncTransport {
         try await send(.POST, "/v1/sync/push", body: request, token: token)
     }
 
-    public func pull(since: Int64, limit: Int, token: String) async throws -> PullResponse {
-        try await send(.GET, "/v1/sync/pull?since=\(since)&limit=\(limit)", body: Optional<Empty>.none, token: token)
+    public func pull(since: Int64, limit: Int, token: String, epoch: String? = nil) async throws -> PullResponse {
+        let known = epoch.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }
+        return try await send(
+            .GET, "/v1/sync/pull?since=\(since)&limit=\(limit)" + (known.map { "&epoch=\($0)" } ?? ""),
+            body: Optional<Empty>.none, token: token)
     }
 
     /// One pull page fetched and unzipped, with only its paging fields read (benchmarks measure the server's

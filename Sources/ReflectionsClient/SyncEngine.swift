@@ -19,6 +19,8 @@ public struct SyncSummary: Sendable, Codable, Hashable {
     public var pending: Int
     /// The pull cursor after the run.
     public var cursor: Int64
+    /// What a resync did, when the server had been restored from a backup since the last sync.
+    public var resync: ResyncReport? = nil
 }
 
 /// Progress of a long sync, for a progress line.
@@ -50,19 +52,30 @@ public struct SyncEngine: Sendable {
         self.pageSize = min(max(1, pageSize), Limits.pullMaxLimit)
     }
 
+    /// Pushes, then pulls. When the server says it was restored from a backup since this device's last sync (409
+    /// `server_restored`), it resyncs first (``ClientStore`` `+Resync`: nothing written here is lost; what the
+    /// server lacks is queued again) and then pushes and pulls as usual.
     @discardableResult
     public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         let (clientID, token) = try credentials()
         let run = store.startRun()
         var counts = SyncCounts()
         do {
-            let own = try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
-            let cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
+            var own: Set<Int64>
+            let cursor: Int64
+            do {
+                own = try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
+                cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
+            } catch let error as ClientError where error.serverCode == "server_restored" {
+                counts.resynced = try await resync(token: token, run: run, progress: progress)
+                own = try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
+                cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
+            }
             let status = try store.status()
             let summary = SyncSummary(
                 pushed: counts.pushed, pulled: counts.pulled, merged: counts.merged, conflicts: counts.conflicts,
                 rejected: counts.rejected, openConflicts: status.openConflicts, pending: status.pendingMutations,
-                cursor: cursor)
+                cursor: cursor, resync: counts.resynced)
             try store.finishRun(run, status: status.openConflicts > 0 ? "conflicts" : "ok", counts: counts, error: nil)
             return summary
         } catch {
@@ -117,12 +130,14 @@ public struct SyncEngine: Sendable {
     ) async throws -> Set<Int64> {
         var own: Set<Int64> = []
         let total = try store.pendingCount()
-        let deviceName = try store.settings().deviceName
+        let settings = try store.settings()
+        let (deviceName, epoch) = (settings.deviceName, settings.epoch)
         let maxBytes = Limits.pushMaxBytes - 64 * 1024
         var sent = 0
         let transport = self.transport
         func send(_ batch: OutboxBatch) -> Task<PushResponse, any Error> {
-            let request = PushRequest(clientID: clientID, mutations: batch.mutations, deviceName: deviceName)
+            let request = PushRequest(
+                clientID: clientID, mutations: batch.mutations, deviceName: deviceName, epoch: epoch)
             return Task { try await transport.push(request, token: token) }
         }
         var batch = try store.nextBatch(maxCount: batchSize, maxBytes: maxBytes)
@@ -166,18 +181,41 @@ public struct SyncEngine: Sendable {
         // The next page is fetched while this one is applied, so that the server's work and the network overlap
         // the local writes. Pages are still applied one at a time and in order, each with its cursor in the same
         // transaction: a sync that stops anywhere resumes after the last page applied.
-        var since = try store.settings().cursor
-        var page = try await transport.pull(since: since, limit: pageSize, token: token)
+        let settings = try store.settings()
+        var since = settings.cursor
+        let epoch = settings.epoch
+        var page = try await transport.pull(since: since, limit: pageSize, token: token, epoch: epoch)
         while page.hasMore {
             let (transport, next, limit) = (self.transport, page.nextCursor, pageSize)
-            async let following = transport.pull(since: next, limit: limit, token: token)
-            try store.applyPull(run: run, page: page, since: since, own: own, counts: &counts)
+            async let following = transport.pull(since: next, limit: limit, token: token, epoch: epoch)
+            try store.applyPull(run: run, page: page, since: since, own: own, knownEpoch: epoch, counts: &counts)
             progress(.pulling(received: counts.pulled))
             since = next
             page = try await following
         }
-        try store.applyPull(run: run, page: page, since: since, own: own, counts: &counts)
+        try store.applyPull(run: run, page: page, since: since, own: own, knownEpoch: epoch, counts: &counts)
         progress(.pulling(received: counts.pulled))
         return page.nextCursor
+    }
+
+    /// Downloads everything the server has for this member and rebuilds the local copy from it, keeping every
+    /// local change (see `ClientStore+Resync`). Returns what it did; the sync log says so too.
+    func resync(token: String, run: SyncRun, progress: @Sendable (SyncProgress) -> Void) async throws -> ResyncReport {
+        try store.beginResync()
+        var since: Int64 = 0
+        var received = 0
+        var resent = 0
+        var epoch: String?
+        while true {
+            let page = try await transport.pull(since: since, limit: pageSize, token: token, epoch: nil)
+            resent += try store.applyResyncPage(run: run, page: page)
+            received += page.changes.count
+            epoch = page.epoch ?? epoch
+            since = page.nextCursor
+            progress(.pulling(received: received))
+            if !page.hasMore { break }
+        }
+        return try store.finishResync(
+            run: run, cursor: since, epoch: epoch, received: received, resentSoFar: resent)
     }
 }

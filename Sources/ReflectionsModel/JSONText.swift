@@ -267,6 +267,7 @@ extension PullResponse {
         json.add("changes", objects: changes) { $0.write(to: &$1) }
         json.add("nextCursor", nextCursor)
         json.add("hasMore", hasMore)
+        json.add("epoch", epoch)
         return json.finish()
     }
 }

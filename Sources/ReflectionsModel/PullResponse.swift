@@ -7,11 +7,18 @@ public struct PullResponse: Codable, Hashable, Sendable {
     public var nextCursor: Int64
     /// Whether more changes wait after `nextCursor`.
     public var hasMore: Bool
+    /// The server database's epoch (see `GET /v1/sync/pull`'s `epoch` parameter): it changes only when the
+    /// database is restored from a backup. Absent from servers before it existed.
+    public var epoch: String?
 
-    public init(protocolVersion: Int = SyncProtocol.version, changes: [Change], nextCursor: Int64, hasMore: Bool) {
+    public init(
+        protocolVersion: Int = SyncProtocol.version, changes: [Change], nextCursor: Int64, hasMore: Bool,
+        epoch: String? = nil
+    ) {
         self.protocolVersion = protocolVersion
         self.changes = changes
         self.nextCursor = nextCursor
         self.hasMore = hasMore
+        self.epoch = epoch
     }
 }

@@ -10,10 +10,15 @@ public struct PushRequest: Codable, Hashable, Sendable {
     /// The name the member gave this device (`reflect init --device-name`), shown to them in conflicts on their
     /// other devices; at most ``Limits/deviceNameMaxBytes`` bytes. Absent: the server keeps the name it has.
     public var deviceName: String?
+    /// The server epoch the client last saw (``PullResponse/epoch``); a server whose epoch differs refuses the
+    /// push with 409 `server_restored` before applying anything. Absent: not checked.
+    public var epoch: String?
 
     public init(
-        protocolVersion: Int = SyncProtocol.version, clientID: UUID, mutations: [Mutation], deviceName: String? = nil
+        protocolVersion: Int = SyncProtocol.version, clientID: UUID, mutations: [Mutation], deviceName: String? = nil,
+        epoch: String? = nil
     ) {
+        self.epoch = epoch
         self.protocolVersion = protocolVersion
         self.clientID = clientID
         self.mutations = mutations

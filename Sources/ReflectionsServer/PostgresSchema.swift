@@ -178,6 +178,15 @@ enum PostgresSchema {
         ALTER TABLE members ADD COLUMN name_changed_at BIGINT;
         CREATE INDEX comments_author ON comments(author_id);
         """
+    /// `Schema/server/postgres/0006_epoch.sql`
+    static let v0006 = """
+        -- reflectd server database, PostgreSQL. Migration "0006_epoch" (see Schema/server/0006_epoch.sql).
+        CREATE TABLE server_epoch (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            epoch TEXT NOT NULL,
+            since BIGINT NOT NULL
+        );
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
@@ -185,5 +194,6 @@ enum PostgresSchema {
         ("0003_sessions_and_login_attempts", v0003),
         ("0004_written_at", v0004),
         ("0005_names", v0005),
+        ("0006_epoch", v0006),
     ]
 }

@@ -235,6 +235,18 @@ extension ServerStore where Self: SQLEngine {
         try await read { tx in try SQLStorePull.log(tx, for: member, since: since, limit: limit) }
     }
 
+    public func epoch() async throws -> String {
+        try await read { tx in try tx.fetchOne("SELECT epoch FROM server_epoch WHERE id = 1")?.text("epoch") ?? "" }
+    }
+
+    public func renewEpoch(now: Int64) async throws -> String {
+        let epoch = UUID().uuidString.lowercased()
+        try await write { tx in
+            try tx.execute("UPDATE server_epoch SET epoch = ?, since = ? WHERE id = 1", epoch, now)
+        }
+        return epoch
+    }
+
     public func head() async throws -> Int64 {
         try await read { tx in try tx.fetchOne("SELECT MAX(seq) AS head FROM change_log")?.optionalInteger("head") ?? 0
         }
@@ -260,11 +272,15 @@ enum SQLStoreAccounts {
         return member(row)
     }
 
-    /// Adds the default prompts that are missing (every start; harmless when they exist).
+    /// Adds the default prompts that are missing, and the database's epoch if it has none (every start; harmless
+    /// when they exist).
     static func seedPrompts(_ tx: any SQLTransaction) throws {
         for prompt in Prompt.defaults {
             try tx.execute(
                 "INSERT INTO prompts (id, text) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", prompt.id, prompt.text)
         }
+        try tx.execute(
+            "INSERT INTO server_epoch (id, epoch, since) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING",
+            UUID().uuidString.lowercased(), WallClock.system.now())
     }
 }

@@ -39,6 +39,10 @@ public struct ServerError: Error, HTTPResponseError, CustomStringConvertible {
     static func badRequest(_ code: String, _ message: String) -> ServerError { ServerError(.badRequest, code, message) }
     static let unauthorized = ServerError(
         .unauthorized, "unauthorized", "Log in first: send 'Authorization: Bearer TOKEN' from POST /v1/sessions.")
+    /// The client named an epoch the database no longer has: it was restored from a backup.
+    static let serverRestored = ServerError(
+        .conflict, "server_restored",
+        "This server was restored from a backup since your last sync: resync (your device re-sends what it lacks).")
     static let badCredentials = ServerError(.unauthorized, "bad_credentials", "Unknown handle or wrong password.")
     static func notFound(_ what: String = "That") -> ServerError {
         ServerError(.notFound, "not_found", "\(what) does not exist, or you may not see it.")

@@ -189,6 +189,18 @@ enum ServerSchema {
         -- A rename finds the member's comments by author.
         CREATE INDEX comments_author ON comments(author_id);
         """
+    /// `Schema/server/0006_epoch.sql`
+    static let v0006 = """
+        -- reflectd server database, SQLite. Migration "0006_epoch".
+        -- The database's epoch: a random id, made when the database is created and made anew when it is restored from a
+        -- backup (`reflectd restore`, `reflectd mark-restored`). Clients remember it; a different one means the server
+        -- went back in time, and they resync (re-sending what the restored server lacks) instead of trusting their cursor.
+        CREATE TABLE server_epoch (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            epoch TEXT NOT NULL,
+            since INTEGER NOT NULL
+        ) STRICT;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
@@ -196,5 +208,6 @@ enum ServerSchema {
         ("0003_sessions_and_login_attempts", v0003),
         ("0004_written_at", v0004),
         ("0005_names", v0005),
+        ("0006_epoch", v0006),
     ]
 }

@@ -66,6 +66,11 @@ public protocol ServerStore: Sendable {
     func pull(for member: Member, since: Int64, limit: Int) async throws -> PullResponse
     /// The change log: a member's own entries, or everyone's for `nil` (the operator).
     func log(for member: Member?, since: Int64, limit: Int) async throws -> LogResponse
+    /// The database's epoch: made with the database, and made anew by ``renewEpoch(now:)`` when it is restored
+    /// from a backup. Clients that see it change resync instead of trusting their cursor.
+    func epoch() async throws -> String
+    /// Gives the database a new epoch (after a restore) and returns it.
+    func renewEpoch(now: Int64) async throws -> String
     /// The newest sequence number of the change log (0 when it is empty): what a pull names as its cursor.
     func head() async throws -> Int64
     /// Runs until cancelled, calling `onChange` whenever another process or server may have committed something

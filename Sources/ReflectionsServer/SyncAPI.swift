@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 import ReflectionsModel
+import Synchronization
 
 /// The HTTP endpoints of reflectd, generic over the storage behind them.
 ///
@@ -18,6 +19,7 @@ public struct SyncAPI: Sendable {
     let sessions: SessionPolicy
     /// The open change streams; woken after every commit made through this API.
     public let events: EventHub
+    private let epochCache = EpochCache()
 
     public init(
         store: any ServerStore, hasher: PasswordHasher, inviteOnly: Bool, clock: WallClock = .system,
@@ -158,8 +160,11 @@ public struct SyncAPI: Sendable {
         guard ids.count == body.mutations.count else {
             throw ServerError.badRequest("duplicate_mutation", "The push names one mutation id twice.")
         }
-        let response = try await store.push(body, by: member, now: clock.now())
+        let epoch = try await currentEpoch()
+        if let claimed = body.epoch, claimed != epoch { throw ServerError.serverRestored }
+        var response = try await store.push(body, by: member, now: clock.now())
         events.notify()
+        response.epoch = epoch
         return try json(response)
     }
 
@@ -184,7 +189,13 @@ public struct SyncAPI: Sendable {
         let since = try integerParameter(request, "since", default: 0, range: 0...Int64.max)
         let limit = try integerParameter(
             request, "limit", default: Int64(Limits.pullDefaultLimit), range: 1...Int64(Limits.pullMaxLimit))
-        return try json(try await store.pull(for: member, since: since, limit: Int(limit)), compressingFor: request)
+        let epoch = try await currentEpoch()
+        if let claimed = request.uri.queryParameters["epoch"], claimed != Substring(epoch) {
+            throw ServerError.serverRestored
+        }
+        var page = try await store.pull(for: member, since: since, limit: Int(limit))
+        page.epoch = epoch
+        return try json(page, compressingFor: request)
     }
 
     func log(_ request: Request) async throws -> Response {
@@ -195,6 +206,14 @@ public struct SyncAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The database's epoch, read once: it changes only by a restore, which a server does not run under itself.
+    func currentEpoch() async throws -> String {
+        if let known = epochCache.withLock({ $0 }) { return known }
+        let epoch = try await store.epoch()
+        epochCache.withLock { $0 = epoch }
+        return epoch
+    }
 
     func bearerToken(_ request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }
@@ -267,4 +286,11 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, compressi
         headers[.vary] = "Accept-Encoding"
     }
     return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+}
+
+/// The server's epoch once read (see ``SyncAPI/currentEpoch()``).
+final class EpochCache: Sendable {
+    private let value = Mutex<String?>(nil)
+
+    func withLock<T>(_ body: (inout String?) -> T) -> T { value.withLock { body(&$0) } }
 }

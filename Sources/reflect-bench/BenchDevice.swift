@@ -17,9 +17,9 @@ final class TimingTransport: SyncTransport {
         return response
     }
 
-    func pull(since: Int64, limit: Int, token: String) async throws -> PullResponse {
+    func pull(since: Int64, limit: Int, token: String, epoch: String?) async throws -> PullResponse {
         let (response, seconds) = try await Stats.time {
-            try await inner.pull(since: since, limit: limit, token: token)
+            try await inner.pull(since: since, limit: limit, token: token, epoch: epoch)
         }
         pullTimes.withLock { $0.append(seconds) }
         return response

@@ -55,6 +55,11 @@ struct Sync: AsyncParsableCommand {
                     "Synced: pushed \(summary.pushed), pulled \(summary.pulled), merged \(summary.merged), "
                         + "conflicts \(summary.openConflicts)\(summary.rejected > 0 ? ", rejected \(summary.rejected)" : "")."
                 )
+                if let resync = summary.resync {
+                    print(
+                        "The server was restored from a backup: this device downloaded what it has (\(resync.received)) "
+                            + "and sent again \(resync.resent) of your records it lacked; nothing of yours was lost.")
+                }
                 if summary.openConflicts > 0 { print("Open conflicts: 'reflect conflicts' lists them.") }
                 if rejected > 0 { print("Rejected changes are kept: 'reflect status' shows them and why.") }
             }

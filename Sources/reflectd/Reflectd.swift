@@ -19,8 +19,12 @@ struct Reflectd: AsyncParsableCommand {
               reflectd serve --data ./data --database postgres://reflect@db.internal/reflect
               reflectd user add --data ./data --handle amara --role moderator
               reflectd log --data ./data --limit 20
+              reflectd backup --data ./data --to /backups/reflect-2026-11-28.sqlite
+              reflectd restore --from /backups/reflect-2026-11-28.sqlite --data ./data-restored
             """,
-        subcommands: [Serve.self, User.self, Log.self, Fingerprint.self],
+        subcommands: [
+            Serve.self, User.self, Log.self, Fingerprint.self, Backup.self, Restore.self, MarkRestored.self,
+        ],
         defaultSubcommand: Serve.self)
 
     static func main() async {
@@ -354,6 +358,94 @@ struct Fingerprint: ParsableCommand {
         }
         print(try SelfSignedCertificate.fingerprint(pem: pem))
     }
+}
+
+struct Backup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the SQLite database consistently while the server runs, check the copy, say what it holds.",
+        discussion: """
+            The copy is one snapshot: every push acknowledged before the backup started is in it. The generated \
+            certificate and key are copied beside it (FILE.tls-cert.pem, FILE.tls-key.pem, mode 0600), so that a \
+            restored server keeps the pin members trust. FILE must not exist. With PostgreSQL use pg_dump \
+            (README: "Backup and restore").
+            """)
+    @OptionGroup var data: DataOptions
+    @Option(help: "The backup file to write (must not exist).") var to: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        if data.database != nil {
+            throw ArgumentParser.ValidationError(
+                "backup copies the SQLite database; with PostgreSQL use pg_dump (README: \"Backup and restore\").")
+        }
+        let summary = try await reportingServerErrors {
+            try SQLiteBackup.backup(configuration: ServerConfiguration(dataDirectory: data.url), to: to)
+        }
+        try printBackup(summary, json: json, verb: "backup")
+    }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Set up a new data folder from a backup (never overwrites one).",
+        discussion: """
+            The restored database gets a new epoch: devices that synced after the backup was taken notice it on \
+            their next sync, download what the server has, and send again what it lacks — nothing they wrote is \
+            lost. Start the server on the new folder afterwards.
+            """)
+    @Option(help: "The backup file.") var from: String
+    @Option(help: "The new data folder (must be empty or absent).") var data: String
+
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: data))
+        let summary = try await reportingServerErrors {
+            try await SQLiteBackup.restore(from: from, into: configuration)
+        }
+        try printBackup(summary, json: json, verb: "restored")
+        if !json { print("reflectd: start it with: reflectd serve --data \(data)") }
+    }
+}
+
+struct MarkRestored: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark-restored",
+        abstract: "Give the database a new epoch after restoring it by other means (pg_dump, a file copy).",
+        discussion: "Devices then notice the restore on their next sync and re-send what the database lacks.")
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        let store = try await data.openStore()
+        let epoch = try await store.renewEpoch(now: WallClock.system.now())
+        try await store.close()
+        print("reflectd: new epoch \(epoch); devices will resync on their next sync")
+    }
+}
+
+/// Runs `body`, turning a ``ServerError`` into a one-line message and exit code 1.
+func reportingServerErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as ServerError {
+        FileHandle.standardError.write(Data("reflectd: \(error.message)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+func printBackup(_ summary: BackupSummary, json: Bool, verb: String) throws {
+    if json {
+        print(try jsonText(summary))
+        return
+    }
+    print("reflectd: \(verb) \(summary.file) (\(summary.bytes) bytes, integrity \(summary.integrity))")
+    print(
+        "reflectd: \(summary.members) members, \(summary.reflections) reflections, \(summary.comments) comments, "
+            + "change log up to \(summary.head)")
+    print(
+        summary.certificate
+            ? "reflectd: with the server's certificate and key (the pin stays the same)"
+            : "reflectd: without a generated certificate (the server uses --tls-cert, or makes a new one)")
 }
 
 extension Member.Role: ExpressibleByArgument {}

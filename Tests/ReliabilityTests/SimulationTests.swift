@@ -163,7 +163,7 @@ final class SimTransport: SyncTransport {
         }
     }
 
-    func pull(since: Int64, limit: Int, token: String) async throws -> PullResponse {
+    func pull(since: Int64, limit: Int, token: String, epoch: String?) async throws -> PullResponse {
         let fail = fault.withLock { fault -> Bool in
             guard case .failDuringPull(let pages) = fault else { return false }
             if pages <= 0 { return true }

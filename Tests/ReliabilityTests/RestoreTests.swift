@@ -1,0 +1,202 @@
+import Foundation
+import GRDB
+import ReflectionsClient
+import ReflectionsModel
+import ReflectionsServer
+import ReflectionsTestSupport
+import Synchronization
+import Testing
+
+/// Backups of a running server, and devices recovering after the server is restored from one (SQLite; the
+/// README gives the PostgreSQL commands, and `reflectd mark-restored` gives the same client recovery).
+@Suite(.serialized) struct RestoreTests {
+    /// A client home logged in to `server`.
+    struct Home {
+        let store: ClientStore
+        let connection: ServerConnection
+
+        static func make(_ server: LiveServer, _ handle: String, register: Bool) async throws -> Home {
+            let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "restore-home"))
+            let pem = try await ServerConnection.fetchPinnedCertificate(
+                serverURL: server.baseURL, pin: server.fingerprint)
+            try store.initialize(
+                serverURL: server.baseURL, trust: .pinned(fingerprint: server.fingerprint, certificatePEM: pem))
+            let connection = try ServerConnection(serverURL: server.baseURL, trust: try store.settings().trust!)
+            let password = "a long enough password"
+            if register { _ = try await connection.register(handle: handle, password: password, displayName: nil) }
+            let session = try await connection.login(handle: handle, password: password)
+            try store.saveSession(token: session.token, member: session.member)
+            return Home(store: store, connection: connection)
+        }
+
+        @discardableResult
+        func sync() async throws -> SyncSummary { try await SyncEngine(store: store, transport: connection).sync() }
+
+        func close() async throws {
+            try await connection.shutdown()
+            try store.close()
+        }
+
+        /// Every live record this device holds: id → text.
+        func texts() throws -> [UUID: String] {
+            var texts: [UUID: String] = [:]
+            for listed in try store.reflections() where !listed.reflection.deleted {
+                let local = try store.reflection(id: listed.reflection.id)
+                texts[local.reflection.id] = local.reflection.body
+                for comment in local.comments where !comment.comment.deleted {
+                    texts[comment.comment.id] = comment.comment.body
+                }
+            }
+            return texts
+        }
+    }
+
+    @Test func devicesThatSyncedAfterTheBackupSendBackWhatTheRestoredServerLacks() async throws {
+        var server = try await LiveServer.start()
+        let laptop = try await Home.make(server, "amara", register: true)
+        let phone = try await Home.make(server, "amara", register: false)
+        let bo = try await Home.make(server, "bo.k", register: true)
+
+        // Before the backup.
+        let kept = try laptop.store.write(title: "Kept", body: "Written before the backup.\n", visibility: .community)
+        let deletedLater = try laptop.store.write(title: "Gone later", body: "Deleted after the backup.\n")
+        for home in [laptop, phone, bo] { try await home.sync() }
+        let backup = TemporaryDirectory.make(prefix: "backup").appendingPathComponent("reflect.sqlite").path
+        let summary = try SQLiteBackup.backup(
+            configuration: ServerConfiguration(dataDirectory: server.dataDirectory), to: backup)
+        #expect(summary.integrity == "ok")
+        #expect(summary.reflections == 2)
+        #expect(summary.certificate)
+
+        // After the backup: a new reflection, an edit, a delete, and Bo's comment; everyone synced.
+        let newer = try laptop.store.write(
+            title: "Newer", body: "Written after the backup.\n", visibility: .community)
+        _ = try laptop.store.edit(id: kept.id, body: "Written before the backup, edited after it.\n")
+        try laptop.store.delete(.reflection, id: deletedLater.id)
+        try await laptop.sync()
+        try await bo.sync()
+        let comment = try bo.store.comment(on: kept.id, body: "Bo's comment after the backup.")
+        try await bo.sync()
+        for home in [laptop, phone] { try await home.sync() }
+        let before = try phone.texts()
+        #expect(before[newer.id] != nil && before[comment.id] != nil && before[deletedLater.id] == nil)
+
+        // The server is restored from the backup, on the same address (and, from the backup, the same pin).
+        let port = server.port
+        try await server.stop()
+        let restored = TemporaryDirectory.make(prefix: "restored")
+        try FileManager.default.removeItem(at: restored)
+        let afterRestore = try await SQLiteBackup.restore(
+            from: backup, into: ServerConfiguration(dataDirectory: restored))
+        #expect(afterRestore.epoch != summary.epoch)
+        server = try await LiveServer.start(dataDirectory: restored, port: port)
+
+        // Each device notices on its next sync, resyncs, and sends back what it wrote that the server lacks.
+        let phoneSync = try await phone.sync()
+        #expect(phoneSync.resync != nil)
+        let laptopSync = try await laptop.sync()
+        #expect(laptopSync.resync != nil)
+        let boSync = try await bo.sync()
+        #expect(boSync.resync?.resent == 1)
+        for home in [phone, laptop, bo, phone, laptop] { try await home.sync() }
+
+        // Nothing is lost: every device shows what it showed before the restore.
+        for home in [laptop, phone] { #expect(try home.texts() == before) }
+        let boSees = try bo.texts()
+        #expect(boSees[kept.id] == "Written before the backup, edited after it.\n")
+        #expect(boSees[newer.id] == "Written after the backup.\n")
+        #expect(boSees[comment.id] == "Bo's comment after the backup.")
+        #expect(boSees[deletedLater.id] == nil)
+        // And a device that never saw the restore's first version gets it all from the server alone.
+        let fresh = try await Home.make(server, "amara", register: false)
+        try await fresh.sync()
+        #expect(try fresh.texts() == before)
+        #expect(try laptop.store.events(limit: 200).contains { $0.outcome == "resync" })
+        for home in [laptop, phone, bo, fresh] { try await home.close() }
+        try await server.stop()
+    }
+
+    /// `VACUUM INTO` while four members push: every push acknowledged before the backup started is in the copy.
+    @Test func aBackupTakenUnderLoadHoldsEveryAcknowledgedWrite() async throws {
+        let server = try await LiveServer.start()
+        let client = try TestHTTPClient(server: server)
+        var sessions: [SessionResponse] = []
+        for n in 0..<4 { sessions.append(try await client.member("pusher\(n)")) }
+        let acknowledged = LockedBox<Set<UUID>>([])
+        let stop = LockedBox(false)
+        let pushers = sessions.map { session in
+            Task {
+                var device = MutationFactory()
+                while !stop.value {
+                    let batch = (0..<10).map { _ in device.createReflection(body: "Under load.\n") }
+                    let results = try await client.push(batch, client: device.clientID, token: session.token)
+                    let applied = results.filter { $0.outcome == .applied }.map(\.mutationID)
+                    acknowledged.update { $0.formUnion(applied) }
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let ackedBefore = acknowledged.value
+        let file = TemporaryDirectory.make(prefix: "backup-load").appendingPathComponent("b.sqlite").path
+        let summary = try SQLiteBackup.backup(
+            configuration: ServerConfiguration(dataDirectory: server.dataDirectory), to: file)
+        try await Task.sleep(for: .milliseconds(300))
+        stop.update { $0 = true }
+        for pusher in pushers { try await pusher.value }
+        #expect(summary.integrity == "ok")
+        let inCopy = try await DatabaseQueue(path: file).read { db in
+            Set(
+                try String.fetchAll(db, sql: "SELECT mutation_id FROM applied_mutations").compactMap {
+                    UUID(uuidString: $0)
+                })
+        }
+        #expect(!ackedBefore.isEmpty)
+        #expect(ackedBefore.isSubset(of: inCopy))
+        #expect(Int64(inCopy.count) == summary.reflections)
+        Reliability.record(
+            "backup under load",
+            [
+                "pushers": 4, "acknowledged_before": ackedBefore.count,
+                "acknowledged_before_in_copy": ackedBefore.intersection(inCopy).count,
+                "reflections_in_copy": Int(summary.reflections),
+            ])
+        try await client.shutdown()
+        try await server.stop()
+    }
+
+    /// The commands: a summary, a file never overwritten, a folder never overwritten, a damaged file refused.
+    @Test func reflectdBackupAndRestoreCommands() async throws {
+        let server = try await ServerProcess.start(dataDirectory: TemporaryDirectory.make(prefix: "backup-cmd"))
+        let folder = TemporaryDirectory.make(prefix: "backup-files")
+        let file = folder.appendingPathComponent("b.sqlite").path
+        let data = server.dataDirectory.path
+        let backup = try await CLIRunner.run("reflectd", ["backup", "--data", data, "--to", file, "--json"])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let summary = try JSONDecoder().decode(BackupSummary.self, from: Data(backup.stdout.utf8))
+        #expect(summary.integrity == "ok" && summary.certificate)
+        let again = try await CLIRunner.run("reflectd", ["backup", "--data", data, "--to", file])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("never overwrites"))
+        let postgres = try await CLIRunner.run(
+            "reflectd", ["backup", "--data", data, "--database", "postgres://x@127.0.0.1/x", "--to", file + "2"])
+        #expect(postgres.status == 64)
+        #expect(postgres.stderr.contains("pg_dump"))
+
+        let intoExisting = try await CLIRunner.run("reflectd", ["restore", "--from", file, "--data", data])
+        #expect(intoExisting.status == 1)
+        #expect(intoExisting.stderr.contains("not empty"))
+        let damaged = folder.appendingPathComponent("damaged.sqlite").path
+        try Data("not a database at all".utf8).write(to: URL(fileURLWithPath: damaged))
+        let refused = try await CLIRunner.run(
+            "reflectd", ["restore", "--from", damaged, "--data", folder.appendingPathComponent("x").path])
+        #expect(refused.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("x/reflectd.sqlite").path))
+        let target = folder.appendingPathComponent("restored").path
+        let restored = try await CLIRunner.run("reflectd", ["restore", "--from", file, "--data", target])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(restored.stdout.contains("reflectd serve --data \(target)"))
+        let pin = try await CLIRunner.run("reflectd", ["fingerprint", "--data", target])
+        #expect(pin.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == server.fingerprint)
+        _ = await server.stop()
+    }
+}

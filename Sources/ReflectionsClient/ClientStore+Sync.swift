@@ -276,3 +276,70 @@ struct OutboxBatch: Sendable {
     /// The outbox sequence number of the batch's last entry (where the next batch starts).
     var lastSequence: Int64
 }
+
+extension ClientStore {
+    /// The rejected changes whose record id or mutation id starts with `prefix` (at least 4 characters), or all
+    /// of them for nil: what `discard` would drop.
+    public func rejectedChanges(matching prefix: String?) throws -> [OutboxEntry] {
+        let all = try pool.read { db in try Self.outbox(db, state: "rejected") }
+        guard let prefix = prefix?.lowercased() else { return all }
+        guard prefix.count >= 4 else {
+            throw ClientError(.invalidInput, "Give at least 4 characters of the id ('reflect status' shows them).")
+        }
+        let matches = all.filter {
+            $0.recordID.uuidString.lowercased().hasPrefix(prefix)
+                || $0.mutationID.uuidString.lowercased().hasPrefix(prefix)
+        }
+        if Set(matches.map(\.recordID)).count > 1 {
+            throw ClientError(
+                .ambiguousID, "'\(prefix)' matches rejected changes of several records: give more of the id.")
+        }
+        guard !matches.isEmpty else {
+            throw ClientError(.notFound, "No rejected change matches '\(prefix)': 'reflect status' lists them.")
+        }
+        return matches
+    }
+
+    /// Drops rejected changes on purpose (`entries`, as ``rejectedChanges(matching:)`` listed them), in one
+    /// transaction. Each dropped change's text is written to the sync log, so it can still be read there. A record
+    /// left with no change of its own goes back to the server's version of it, or, if it was never on the server,
+    /// leaves this device.
+    @discardableResult
+    public func discardRejected(_ entries: [OutboxEntry]) throws -> Int {
+        try pool.write { db in
+            var dropped = 0
+            for entry in entries {
+                guard
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT mutation FROM outbox WHERE mutation_id = ? AND state = 'rejected'",
+                        arguments: [entry.mutationID.uuidString])
+                else { continue }
+                let mutation = try? JSONDecoder().decode(Mutation.self, from: Data((row["mutation"] as String).utf8))
+                try db.execute(
+                    sql: "DELETE FROM outbox WHERE mutation_id = ?", arguments: [entry.mutationID.uuidString])
+                dropped += 1
+                try logEvent(
+                    db, run: nil, direction: "local", mutation: mutation, entity: entry.entity,
+                    recordID: entry.recordID,
+                    outcome: "discarded",
+                    detail:
+                        "dropped on purpose after the server refused it (\(entry.rejectCode ?? "rejected")); its text: "
+                        + (entry.text ?? "(none)"))
+                let remaining =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ?",
+                        arguments: [entry.recordID.uuidString])
+                    ?? 0
+                if remaining == 0, var local = try LocalRow.load(db, entry.entity, entry.recordID) {
+                    if let server = local.serverFields, local.serverVersion > 0 {
+                        local.fields = server
+                        try local.save(db)
+                    } else {
+                        try LocalRow.delete(db, entry.entity, entry.recordID)
+                    }
+                }
+            }
+            return dropped
+        }
+    }
+}

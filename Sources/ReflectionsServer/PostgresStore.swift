@@ -112,6 +112,12 @@ public final class PostgresStore: ServerStore, SQLEngine {
         }
     }
 
+    public func databaseBytes() async throws -> Int64 {
+        try await read { tx in
+            try tx.fetchOne("SELECT pg_database_size(current_database()) AS size")?.integer("size") ?? 0
+        }
+    }
+
     /// Closes every connection and stops the threads; further calls fail.
     public func close() async {
         runTask.cancel()

@@ -6,6 +6,7 @@ import NIOCore
 import NIOSSL
 import ReflectionsFiles
 import ReflectionsModel
+import ServiceLifecycle
 
 /// The certificate and key the server presents.
 public struct TLSMaterial: Sendable {
@@ -78,6 +79,7 @@ public enum ReflectServer {
     /// The router with every route and middleware.
     public static func buildRouter(_ api: SyncAPI) -> Router<ReflectContext> {
         let router = Router(context: ReflectContext.self)
+        if let metrics = api.metrics { router.add(middleware: MetricsMiddleware(metrics: metrics)) }
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ErrorMiddleware())
         api.addRoutes(to: router)
@@ -87,12 +89,21 @@ public enum ReflectServer {
     /// The HTTPS application; `onRunning` receives the bound port.
     public static func buildApplication(
         configuration: ServerConfiguration, store: any ServerStore, tls: TLSMaterial, logger: Logger,
-        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+        onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
+        let metrics = configuration.metricsPort.map { _ in ServerMetrics() }
         let api = SyncAPI(
             store: store, hasher: PasswordHasher(parameters: configuration.passwordParameters),
             inviteOnly: configuration.inviteOnly, sessions: configuration.sessions,
-            events: EventHub(configuration: configuration.events))
+            events: EventHub(configuration: configuration.events), metrics: metrics)
+        var services: [any Service] = [ChangeWatcher(hub: api.events, store: store, logger: logger)]
+        if let metrics, let port = configuration.metricsPort {
+            services.append(
+                try metricsApplication(
+                    metrics: metrics, api: api, host: configuration.metricsHost, port: port, tls: tls, logger: logger,
+                    onRunning: onMetricsRunning))
+        }
         return Application(
             router: buildRouter(api),
             server: try .tls(
@@ -107,8 +118,29 @@ public enum ReflectServer {
                 tlsConfiguration: tlsConfiguration(tls)),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "reflectd"),
-            services: [ChangeWatcher(hub: api.events, store: store, logger: logger)],
+            services: services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
+    }
+
+    /// The metrics listener: `GET /metrics` only, over TLS with the server's certificate (there is no plain HTTP
+    /// anywhere), on its own address — loopback unless the operator says otherwise — so that it is never on the
+    /// members' port.
+    static func metricsApplication(
+        metrics: ServerMetrics, api: SyncAPI, host: String, port: Int, tls: TLSMaterial, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void
+    ) throws -> some ApplicationProtocol {
+        let router = Router()
+        let (store, hub) = (api.store, api.events)
+        router.get("metrics") { _, _ in
+            let text = await metrics.scrape(store: store, hub: hub)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return Application(
+            router: router, server: try .tls(.http1(), tlsConfiguration: tlsConfiguration(tls)),
+            configuration: .init(address: .hostname(host, port: port), serverName: "reflectd-metrics"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

@@ -57,6 +57,14 @@ public final class SQLiteStore: ServerStore, SQLEngine {
         }
     }
 
+    /// The database file and its WAL.
+    public func databaseBytes() async throws -> Int64 {
+        [path, path + "-wal"].reduce(0) { total, file in
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.int64Value
+            return total + (size ?? 0)
+        }
+    }
+
     /// Closes the database; further calls fail.
     public func close() throws {
         try pool.close()

@@ -26,6 +26,10 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeoutSeconds: Int64
     /// When sessions end by themselves (idle and absolute limits).
     public var sessions: SessionPolicy
+    /// The port of the metrics listener (`GET /metrics`); nil: no metrics listener. 0 picks a free port.
+    public var metricsPort: Int? = nil
+    /// Where the metrics listener listens: loopback unless the operator opens it up.
+    public var metricsHost = "127.0.0.1"
     /// Limits and timing of change streams (`GET /v1/sync/events`).
     public var events: EventHub.Configuration = EventHub.Configuration()
 

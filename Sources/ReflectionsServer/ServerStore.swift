@@ -69,6 +69,8 @@ public protocol ServerStore: Sendable {
     /// The database's epoch: made with the database, and made anew by ``renewEpoch(now:)`` when it is restored
     /// from a backup. Clients that see it change resync instead of trusting their cursor.
     func epoch() async throws -> String
+    /// The database's size on disk in bytes (for metrics).
+    func databaseBytes() async throws -> Int64
     /// Gives the database a new epoch (after a restore) and returns it.
     func renewEpoch(now: Int64) async throws -> String
     /// The newest sequence number of the change log (0 when it is empty): what a pull names as its cursor.

@@ -20,12 +20,15 @@ public struct SyncAPI: Sendable {
     /// The open change streams; woken after every commit made through this API.
     public let events: EventHub
     private let epochCache = EpochCache()
+    /// Where the figures of `GET /metrics` are counted (nil: not counted).
+    public let metrics: ServerMetrics?
 
     public init(
         store: any ServerStore, hasher: PasswordHasher, inviteOnly: Bool, clock: WallClock = .system,
-        sessions: SessionPolicy = SessionPolicy(), events: EventHub = EventHub()
+        sessions: SessionPolicy = SessionPolicy(), events: EventHub = EventHub(), metrics: ServerMetrics? = nil
     ) {
         self.events = events
+        self.metrics = metrics
         self.store = store
         self.hasher = hasher
         self.inviteOnly = inviteOnly
@@ -90,11 +93,13 @@ public struct SyncAPI: Sendable {
         // A handle that cannot exist is refused before anything is stored or hashed (it tells nothing: the rule
         // for handles is public).
         guard let handle = try? Validation.handle(body.handle) else {
+            metrics?.failedLogin()
             throw ServerError.badCredentials
         }
         let now = clock.now()
         let wait = try await store.beginLoginAttempt(handle: handle, source: source, now: now)
         if wait > 0 {
+            metrics?.failedLogin()
             let seconds = (wait + 999) / 1000
             throw ServerError(
                 .tooManyRequests, "too_many_attempts",
@@ -109,6 +114,7 @@ public struct SyncAPI: Sendable {
             ?? "scrypt$\(p.rounds)$\(p.blockSize)$\(p.parallelism)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
         let matches = try await hasher.verify(body.password.precomposedStringWithCanonicalMapping, against: stored)
         guard let credentials, matches, !credentials.disabled else {
+            metrics?.failedLogin()
             throw ServerError.badCredentials
         }
         try await store.clearLoginAttempts(handle: handle, source: source)
@@ -164,6 +170,7 @@ public struct SyncAPI: Sendable {
         if let claimed = body.epoch, claimed != epoch { throw ServerError.serverRestored }
         var response = try await store.push(body, by: member, now: clock.now())
         events.notify()
+        metrics?.mutations(response.results)
         response.epoch = epoch
         return try json(response)
     }
@@ -195,6 +202,7 @@ public struct SyncAPI: Sendable {
         }
         var page = try await store.pull(for: member, since: since, limit: Int(limit))
         page.epoch = epoch
+        metrics?.pulled(page.changes.count)
         return try json(page, compressingFor: request)
     }
 

@@ -16,6 +16,8 @@ public final class LiveServer: Sendable {
     public let store: any ServerStore
     /// Where the data lives: SQLite in ``dataDirectory`` or a PostgreSQL database.
     public let database: TestDatabase
+    /// The metrics listener's port, when started with `metrics: true`.
+    public let metricsPort: Int?
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
@@ -24,8 +26,9 @@ public final class LiveServer: Sendable {
 
     private init(
         port: Int, fingerprint: String, certificatePEM: String, dataDirectory: URL, store: any ServerStore,
-        database: TestDatabase, group: ServiceGroup, task: Task<Void, any Error>
+        database: TestDatabase, group: ServiceGroup, task: Task<Void, any Error>, metricsPort: Int? = nil
     ) {
+        self.metricsPort = metricsPort
         self.store = store
         self.database = database
         self.port = port
@@ -44,7 +47,7 @@ public final class LiveServer: Sendable {
     public static func start(
         inviteOnly: Bool = false, dataDirectory: URL? = nil, port: Int = 0, idleTimeoutSeconds: Int64 = 30,
         headerTimeoutSeconds: Int64 = 10, requestTimeoutSeconds: Int64 = 60, database: TestDatabase? = nil,
-        events: EventHub.Configuration = EventHub.Configuration()
+        events: EventHub.Configuration = EventHub.Configuration(), metrics: Bool = false
     ) async throws -> LiveServer {
         let directory = dataDirectory ?? TemporaryDirectory.make(prefix: "reflectd")
         var engine = database ?? .sqlite
@@ -54,6 +57,7 @@ public final class LiveServer: Sendable {
             passwordParameters: .fastForTests, idleTimeoutSeconds: idleTimeoutSeconds, database: engine.url,
             headerTimeoutSeconds: headerTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds)
         configuration.events = events
+        if metrics { configuration.metricsPort = 0 }
         try ReflectServer.prepareDataDirectory(configuration)
         var storeLogger = Logger(label: "reflectd-test-store")
         storeLogger.logLevel = .warning
@@ -62,9 +66,11 @@ public final class LiveServer: Sendable {
         var logger = Logger(label: "reflectd-test")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let (metricsPorts, metricsContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = try ReflectServer.buildApplication(
             configuration: configuration, store: store, tls: tls, logger: logger,
-            onRunning: { port in continuation.yield(port) })
+            onRunning: { port in continuation.yield(port) },
+            onMetricsRunning: { port in metricsContinuation.yield(port) })
         let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
         let task = Task {
             do {
@@ -80,9 +86,17 @@ public final class LiveServer: Sendable {
             bound = port
             break
         }
+        var metricsBound: Int?
+        if metrics {
+            for await port in metricsPorts {
+                metricsBound = port
+                break
+            }
+        }
         return LiveServer(
             port: bound, fingerprint: tls.fingerprint, certificatePEM: tls.certificateChainPEM,
-            dataDirectory: directory, store: store, database: engine, group: group, task: task)
+            dataDirectory: directory, store: store, database: engine, group: group, task: task,
+            metricsPort: metricsBound)
     }
 
     /// Stops the server gracefully and waits until it has closed its database.

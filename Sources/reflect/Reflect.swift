@@ -30,7 +30,7 @@ struct Reflect: AsyncParsableCommand {
             Delete.self,
             CommentCommand.self, DraftsCommand.self, List.self, Show.self, Sync.self, Status.self, Conflicts.self,
             Resolve.self,
-            LogCommand.self, Retry.self,
+            LogCommand.self, Retry.self, Discard.self,
         ])
 
     /// Global options may stand before the subcommand (`reflect --home DIR sync`) or after it

@@ -311,6 +311,67 @@ struct Retry: AsyncParsableCommand {
     }
 }
 
+struct Discard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drop a change the server rejected, on purpose (its text stays readable in 'reflect log').",
+        discussion: """
+            Shows what will be dropped first, and asks at a terminal; --yes drops without asking (needed when \
+            not at a terminal). A record left with no change of its own goes back to the server's version, or \
+            leaves this device if it was never on the server.
+
+            Examples:
+              reflect discard 3f2a
+              reflect discard --all-rejected --yes
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The record (or change) id, or a prefix of at least 4 characters, as 'reflect status' shows it.")
+    var id: String?
+    @Flag(name: .customLong("all-rejected"), help: "Every rejected change.") var allRejected = false
+    @Flag(help: "Drop without asking.") var yes = false
+
+    func validate() throws {
+        if (id == nil) == !allRejected {
+            throw ArgumentParser.ValidationError("Name one change (ID) or --all-rejected.")
+        }
+    }
+
+    func run() async throws {
+        try await runReporting {
+            let store = try global.openInitializedStore()
+            defer { try? store.close() }
+            let entries = try store.rejectedChanges(matching: id)
+            if entries.isEmpty {
+                if global.json { return try printJSON(["discarded": 0]) }
+                print("No rejected changes.")
+                return
+            }
+            if !global.json {
+                for entry in entries {
+                    let text = (entry.text ?? "").replacingOccurrences(of: "\n", with: " ")
+                    print(
+                        "will drop: \(entry.operation) \(entry.entity.rawValue) \(shortID(entry.recordID)) — "
+                            + "\(entry.rejectCode ?? "rejected"): \(text.count > 60 ? String(text.prefix(60)) + "…" : text)"
+                    )
+                }
+            }
+            if !yes {
+                guard isatty(STDIN_FILENO) == 1 else {
+                    throw ClientError(.invalidInput, "Nothing dropped: add --yes to drop without being asked.")
+                }
+                FileHandle.standardError.write(
+                    Data("Drop \(entries.count) change(s)? Their text stays readable in 'reflect log'. [y/N] ".utf8))
+                guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                    print("Nothing dropped.")
+                    return
+                }
+            }
+            let dropped = try store.discardRejected(entries)
+            if global.json { return try printJSON(["discarded": dropped]) }
+            print("Dropped \(dropped) change(s); 'reflect log' keeps their text.")
+        }
+    }
+}
+
 /// What a member can do about a rejected change, in this command line's words (nil: nothing beyond `retry`).
 func advice(forRejection code: String?, recordID: UUID) -> String? {
     let id = shortID(recordID)

@@ -112,6 +112,14 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("max-streams-per-member"),
         help: "At most this many open change streams per member; more get 429.")
     var maxStreamsPerMember = Limits.eventStreamsPerMemberDefault
+    @Option(
+        name: .customLong("metrics-port"),
+        help: "Serve GET /metrics (Prometheus text format, over TLS) on this port of --metrics-host; off by default.")
+    var metricsPort: Int?
+    @Option(
+        name: .customLong("metrics-host"),
+        help: "The address of the metrics listener (loopback by default: never the members' listener).")
+    var metricsHost = "127.0.0.1"
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
@@ -128,6 +136,13 @@ struct Serve: AsyncParsableCommand {
         if !(1...3650).contains(sessionIdleDays) || !(1...3650).contains(sessionMaxDays) {
             throw ArgumentParser.ValidationError("--session-idle-days and --session-max-days must be from 1 to 3650.")
         }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ArgumentParser.ValidationError("--metrics-port must be from 0 to 65535.")
+        }
+        if let metricsPort, metricsPort != 0, metricsPort == port, metricsHost == host {
+            throw ArgumentParser.ValidationError(
+                "--metrics-port must differ from --port: metrics never share the members' port.")
+        }
         if !(0...100_000).contains(maxStreams) || !(1...1000).contains(maxStreamsPerMember) {
             throw ArgumentParser.ValidationError(
                 "--max-streams must be from 0 (no streams) to 100000, and --max-streams-per-member from 1 to 1000.")
@@ -141,6 +156,9 @@ struct Serve: AsyncParsableCommand {
             sessions: SessionPolicy(idleDays: sessionIdleDays, maxDays: sessionMaxDays),
             headerTimeoutSeconds: headerTimeout, requestTimeoutSeconds: requestTimeout)
         configuration.events = EventHub.Configuration(maxStreams: maxStreams, maxStreamsPerMember: maxStreamsPerMember)
+        configuration.metricsPort = metricsPort
+        configuration.metricsHost = metricsHost
+        let metricsHost = self.metricsHost
         try ReflectServer.prepareDataDirectory(configuration)
         // Each open stream holds a connection, so a descriptor: take the hard limit, not the usual soft 1,024.
         FileDescriptorLimit.raiseToHardLimit()
@@ -163,6 +181,11 @@ struct Serve: AsyncParsableCommand {
                 lines.append("reflectd: trust it on a client with:")
                 lines.append("  reflect init --server https://\(shownHost):\(port) --pin \(tls.fingerprint)")
                 print(lines.joined(separator: "\n"))
+                fflush(nil)
+            },
+            onMetricsRunning: { port in
+                let shown = metricsHost.contains(":") ? "[\(metricsHost)]" : metricsHost
+                print("reflectd: metrics on https://\(shown):\(port)/metrics")
                 fflush(nil)
             })
         try await app.runService()

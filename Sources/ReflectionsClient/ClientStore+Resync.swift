@@ -15,13 +15,20 @@ public struct ResyncReport: Sendable, Codable, Hashable {
 /// Resync: this device's copy is rebuilt from everything the server has, without losing anything this member
 /// wrote.
 ///
-/// Pages are applied as in a pull, except where this device holds a newer version of one of the member's own
-/// records than the server (written after the backup the server was restored from): that text stays, and a full
-/// update from the server's version is queued in the same transaction (so a resync cut off half-way and run again
-/// keeps it, as a pending change). At the end, in one transaction with the new cursor and epoch: the member's
-/// records the server lacks entirely are queued as creates again (reflections before comments), and other
-/// members' records it lacks are removed (their authors' devices send them again if they still hold them).
-/// Pending and rejected changes stay.
+/// After a restore the server's version numbers are those of another history (the ones given out after the
+/// backup are given out again), so a resync never trusts a version number to say which text is newer. For each
+/// of the member's own records the server sends:
+/// - the same text as here: applied as usual (a pending change of it is already there, so it is dropped);
+/// - another text: this device's text stays, and one update carrying all of it is queued against the record's
+///   first version, so the server three-way merges it with whatever it has: a clean merge combines both, a clash
+///   becomes a conflict revision for the member to resolve — never a silent overwrite. A deleted record sends a
+///   delete the same way (the server keeps an edit over a delete). This is queued in the same transaction as the
+///   page, so a resync cut off half-way and run again keeps it, as a pending change.
+/// Open conflict revisions of the record that the server no longer has are written, whole, to the sync log.
+/// At the end, in one transaction with the new cursor and epoch: the member's records the server lacks entirely
+/// are queued as creates again (reflections before comments, and before any older pending change, which may
+/// depend on them), and other members' records it lacks are removed (their authors' devices send them again).
+/// Other members' records are applied as usual; pending and rejected changes of other records stay.
 extension ClientStore {
     /// Starts a resync: forgets which records an earlier, interrupted one saw.
     func beginResync() throws {
@@ -47,20 +54,48 @@ extension ClientStore {
                     arguments: [change.entity.rawValue, change.id.uuidString])
                 let incoming: (version: Int64, fields: RecordFields)? =
                     change.reflection.map { ($0.version, $0.fields) } ?? change.comment.map { ($0.version, $0.fields) }
-                if let incoming, var local = try LocalRow.load(db, change.entity, change.id),
-                    local.authorID == nil || local.authorID == me, local.serverVersion > incoming.version
-                {
-                    // Written here after the server's backup: keep it, and send it again from the server's version.
+                guard let incoming, var local = try LocalRow.load(db, change.entity, change.id),
+                    local.authorID == nil || local.authorID == me
+                else {
+                    try apply(db, change, run: run)
+                    continue
+                }
+                try keepLostRevisions(db, run: run, change: change)
+                if local.fields == incoming.fields {
+                    // Nothing here that the server lacks: its pending changes are in the server's text already.
+                    try db.execute(
+                        sql: "DELETE FROM outbox WHERE record_id = ? AND state = 'pending' AND operation != 'create'",
+                        arguments: [change.id.uuidString])
+                    try apply(db, change, run: run)
+                } else {
                     local.serverVersion = incoming.version
                     local.serverFields = incoming.fields
                     try local.save(db)
-                    try requeue(db, local, settings: settings, operation: local.fields.deleted ? .delete : .update)
+                    try requeue(
+                        db, local, settings: settings, operation: local.fields.deleted ? .delete : .update,
+                        base: 1)
                     resent += 1
-                } else {
-                    try apply(db, change, run: run)
                 }
             }
             return resent
+        }
+    }
+
+    /// Writes to the sync log, whole, every open conflict revision of the record that this device holds and the
+    /// server no longer sends (made after the backup it was restored from).
+    private func keepLostRevisions(_ db: Database, run: Int64, change: Change) throws {
+        let sent = Set((change.revisions ?? []).map(\.id.uuidString))
+        for row in try Row.fetchAll(
+            db, sql: "SELECT id, revision FROM revisions WHERE record_id = ?", arguments: [change.id.uuidString])
+        where !sent.contains(row["id"] as String) {
+            let revision = try? JSONDecoder().decode(
+                ConflictRevision.self, from: Data((row["revision"] as String).utf8))
+            let fields = revision.map { [$0.fields.title, $0.fields.body].compactMap { $0 }.joined(separator: "\n") }
+            try logEvent(
+                db, run: run, direction: "pull", mutation: nil, entity: change.entity, recordID: change.id,
+                outcome: "kept",
+                detail: "a conflict version the restored server no longer has: "
+                    + (fields ?? (row["revision"] as String)))
         }
     }
 
@@ -73,6 +108,7 @@ extension ClientStore {
             let settings = try Self.settings(db)
             let me = settings.member?.id.uuidString
             var report = ResyncReport(received: received, resent: resentSoFar, forgotten: 0)
+            let firstNew = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0) + 1
             for entity in [EntityKind.reflection, .comment] {
                 let table = LocalRow.table(entity)
                 let missing = try Row.fetchAll(
@@ -88,7 +124,7 @@ extension ClientStore {
                         row.serverVersion = 0
                         row.serverFields = nil
                         try row.save(db)
-                        try requeue(db, row, settings: settings, operation: .create)
+                        try requeue(db, row, settings: settings, operation: .create, base: nil)
                         report.resent += 1
                     } else {
                         try db.execute(
@@ -100,6 +136,17 @@ extension ClientStore {
                     }
                 }
             }
+            // Re-created records go before the older pending changes, which may depend on them (a comment on a
+            // reflection the server lost); the older ones keep their order.
+            try db.execute(
+                sql: """
+                    CREATE TEMP TABLE resync_moved AS SELECT * FROM outbox WHERE state = 'pending' AND seq < ?;
+                    DELETE FROM outbox WHERE state = 'pending' AND seq < ?;
+                    INSERT INTO outbox (mutation_id, entity, record_id, operation, mutation, created_at, sent, state)
+                        SELECT mutation_id, entity, record_id, operation, mutation, created_at, sent, state
+                        FROM resync_moved ORDER BY seq;
+                    DROP TABLE resync_moved;
+                    """, arguments: [firstNew, firstNew])
             try db.execute(sql: "DELETE FROM resync_seen")
             try Self.set(db, .cursor, String(cursor))
             try Self.set(db, .epoch, epoch)
@@ -112,11 +159,11 @@ extension ClientStore {
         }
     }
 
-    /// Replaces the record's pending changes with one that carries its whole text from the server's version (or
-    /// as a new record): what this device shows is what the server gets.
-    private func requeue(_ db: Database, _ row: LocalRow, settings: ClientSettings, operation: Mutation.Operation)
-        throws
-    {
+    /// Replaces the record's pending changes with one that carries its whole text (as a new record, or against
+    /// version `base`): what this device shows is what the server gets, merged with what it has.
+    private func requeue(
+        _ db: Database, _ row: LocalRow, settings: ClientSettings, operation: Mutation.Operation, base: Int64?
+    ) throws {
         try db.execute(
             sql: "DELETE FROM outbox WHERE record_id = ? AND state = 'pending'", arguments: [row.id.uuidString])
         let fields = row.fields
@@ -133,7 +180,7 @@ extension ClientStore {
             db,
             Mutation(
                 clientID: settings.clientID!, target: .init(entity: row.entity, id: row.id), operation: operation,
-                baseVersion: operation == .create ? nil : max(row.serverVersion, 1),
+                baseVersion: operation == .create ? nil : base,
                 changes: operation == .delete ? FieldChanges() : changes, hlc: try tick(db, settings: settings)))
     }
 }

@@ -318,13 +318,17 @@ extension ClientStore {
                 try db.execute(
                     sql: "DELETE FROM outbox WHERE mutation_id = ?", arguments: [entry.mutationID.uuidString])
                 dropped += 1
+                // Everything the change carried, so that the log keeps all of it: title, text, visibility.
+                let changes = mutation?.changes
+                let carried = [
+                    changes?.title.map { "title: \($0)" }, changes?.body.map { "text: \($0)" },
+                    changes?.visibility.map { "visibility: \($0.rawValue)" },
+                ].compactMap { $0 }.joined(separator: "; ")
                 try logEvent(
                     db, run: nil, direction: "local", mutation: mutation, entity: entry.entity,
-                    recordID: entry.recordID,
-                    outcome: "discarded",
-                    detail:
-                        "dropped on purpose after the server refused it (\(entry.rejectCode ?? "rejected")); its text: "
-                        + (entry.text ?? "(none)"))
+                    recordID: entry.recordID, outcome: "discarded",
+                    detail: "dropped on purpose after the server refused it (\(entry.rejectCode ?? "rejected")); "
+                        + (carried.isEmpty ? "it changed no text" : carried))
                 let remaining =
                     try Int.fetchOne(
                         db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ?",

@@ -207,7 +207,9 @@ public struct SyncEngine: Sendable {
         var resent = 0
         var epoch: String?
         while true {
-            let page = try await transport.pull(since: since, limit: pageSize, token: token, epoch: nil)
+            // Later pages name the first page's epoch: a second restore during the resync is a 409, and the next
+            // sync starts the resync again instead of mixing two histories.
+            let page = try await transport.pull(since: since, limit: pageSize, token: token, epoch: epoch)
             resent += try store.applyResyncPage(run: run, page: page)
             received += page.changes.count
             epoch = page.epoch ?? epoch

@@ -239,10 +239,14 @@ extension ServerStore where Self: SQLEngine {
         try await read { tx in try tx.fetchOne("SELECT epoch FROM server_epoch WHERE id = 1")?.text("epoch") ?? "" }
     }
 
+    /// Also ends every session: a restored database would otherwise bring back sessions ended (a stolen device
+    /// logged out everywhere, a member disabled) after the backup was taken. Members log in again.
     public func renewEpoch(now: Int64) async throws -> String {
         let epoch = UUID().uuidString.lowercased()
         try await write { tx in
             try tx.execute("UPDATE server_epoch SET epoch = ?, since = ? WHERE id = 1", epoch, now)
+            try tx.execute("DELETE FROM sessions")
+            try tx.announceChange()
         }
         return epoch
     }

@@ -215,11 +215,13 @@ public struct SyncAPI: Sendable {
 
     // MARK: Helpers
 
-    /// The database's epoch, read once: it changes only by a restore, which a server does not run under itself.
+    /// The database's epoch, read again at most every 2 seconds: `reflectd mark-restored` may run while servers
+    /// are up (PostgreSQL), and they notice within that time.
     func currentEpoch() async throws -> String {
-        if let known = epochCache.withLock({ $0 }) { return known }
+        let now = ContinuousClock.now
+        if let known = epochCache.withLock({ $0 }), now - known.read < .seconds(2) { return known.epoch }
         let epoch = try await store.epoch()
-        epochCache.withLock { $0 = epoch }
+        epochCache.withLock { $0 = (epoch, now) }
         return epoch
     }
 
@@ -298,7 +300,9 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, compressi
 
 /// The server's epoch once read (see ``SyncAPI/currentEpoch()``).
 final class EpochCache: Sendable {
-    private let value = Mutex<String?>(nil)
+    private let value = Mutex<(epoch: String, read: ContinuousClock.Instant)?>(nil)
 
-    func withLock<T>(_ body: (inout String?) -> T) -> T { value.withLock { body(&$0) } }
+    func withLock<T>(_ body: (inout (epoch: String, read: ContinuousClock.Instant)?) -> T) -> T {
+        value.withLock { body(&$0) }
+    }
 }

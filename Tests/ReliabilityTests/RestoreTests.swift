@@ -32,6 +32,12 @@ import Testing
         @discardableResult
         func sync() async throws -> SyncSummary { try await SyncEngine(store: store, transport: connection).sync() }
 
+        /// Logs in again (a restore ends every session).
+        func login(_ handle: String) async throws {
+            let session = try await connection.login(handle: handle, password: "a long enough password")
+            try store.saveSession(token: session.token, member: session.member)
+        }
+
         func close() async throws {
             try await connection.shutdown()
             try store.close()
@@ -91,8 +97,17 @@ import Testing
         #expect(afterRestore.epoch != summary.epoch)
         server = try await LiveServer.start(dataDirectory: restored, port: port)
 
-        // Each device notices on its next sync, resyncs, and sends back what it wrote that the server lacks.
+        // A restore ends every session (those ended after the backup must not come back): members log in again.
+        await #expect(throws: ClientError.self) { try await phone.sync() }
+        for (home, handle) in [(phone, "amara"), (laptop, "amara"), (bo, "bo.k")] { try await home.login(handle) }
+
+        // Written on the phone while the server was away: a comment on a reflection the restored server lacks.
+        let offlineComment = try phone.store.comment(on: newer.id, body: "A comment written while it was away.")
+
+        // Each device notices on its next sync, resyncs, and sends back what it wrote that the server lacks (the
+        // reflection before the comment that depends on it).
         let phoneSync = try await phone.sync()
+        #expect(phoneSync.rejected == 0)
         #expect(phoneSync.resync != nil)
         let laptopSync = try await laptop.sync()
         #expect(laptopSync.resync != nil)
@@ -100,8 +115,10 @@ import Testing
         #expect(boSync.resync?.resent == 1)
         for home in [phone, laptop, bo, phone, laptop] { try await home.sync() }
 
-        // Nothing is lost: every device shows what it showed before the restore.
-        for home in [laptop, phone] { #expect(try home.texts() == before) }
+        // Nothing is lost: every device shows what it showed before the restore, and the comment written meanwhile.
+        var expected = before
+        expected[offlineComment.id] = "A comment written while it was away."
+        for home in [laptop, phone] { #expect(try home.texts() == expected) }
         let boSees = try bo.texts()
         #expect(boSees[kept.id] == "Written before the backup, edited after it.\n")
         #expect(boSees[newer.id] == "Written after the backup.\n")
@@ -110,9 +127,50 @@ import Testing
         // And a device that never saw the restore's first version gets it all from the server alone.
         let fresh = try await Home.make(server, "amara", register: false)
         try await fresh.sync()
-        #expect(try fresh.texts() == before)
+        #expect(try fresh.texts() == expected)
         #expect(try laptop.store.events(limit: 200).contains { $0.outcome == "resync" })
         for home in [laptop, phone, bo, fresh] { try await home.close() }
+        try await server.stop()
+    }
+
+    /// After a restore the server gives out version numbers again: a device whose text came from the old history
+    /// and one whose text came from the new one hold the same version number with different words. Both are kept
+    /// (merged, or one as a conflict revision), never one silently over the other.
+    @Test func sameVersionNumbersFromTwoHistoriesKeepBothTexts() async throws {
+        var server = try await LiveServer.start()
+        let laptop = try await Home.make(server, "amara", register: true)
+        let phone = try await Home.make(server, "amara", register: false)
+        let record = try laptop.store.write(title: "Allyship", body: "First line.\n")
+        try await laptop.sync()
+        try await phone.sync()
+        let backup = TemporaryDirectory.make(prefix: "backup-2").appendingPathComponent("b.sqlite").path
+        _ = try SQLiteBackup.backup(configuration: ServerConfiguration(dataDirectory: server.dataDirectory), to: backup)
+
+        // After the backup the laptop's edit reaches the server (version 2); the phone edits offline.
+        _ = try laptop.store.edit(id: record.id, body: "Laptop words after the backup.\n")
+        try await laptop.sync()
+        _ = try phone.store.edit(id: record.id, body: "Phone words written offline.\n")
+
+        let port = server.port
+        try await server.stop()
+        let restored = TemporaryDirectory.make(prefix: "restored-2")
+        try FileManager.default.removeItem(at: restored)
+        _ = try await SQLiteBackup.restore(from: backup, into: ServerConfiguration(dataDirectory: restored))
+        server = try await LiveServer.start(dataDirectory: restored, port: port)
+        for home in [phone, laptop] { try await home.login("amara") }
+        // The phone comes back first: its edit becomes version 2 of the new history; then the laptop, whose own
+        // version 2 holds other words.
+        try await phone.sync()
+        try await laptop.sync()
+        for home in [phone, laptop, phone] { try await home.sync() }
+
+        for home in [laptop, phone] {
+            let local = try home.store.reflection(id: record.id)
+            let texts = [local.reflection.body] + local.revisions.map(\.fields.body)
+            #expect(texts.contains { $0.contains("Laptop words after the backup.") }, "\(texts)")
+            #expect(texts.contains { $0.contains("Phone words written offline.") }, "\(texts)")
+        }
+        for home in [laptop, phone] { try await home.close() }
         try await server.stop()
     }
 

@@ -213,12 +213,15 @@ extension ClientStore {
                 db, sql: "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE state = 'pending'")
             let conflicts = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT record_id) FROM revisions") ?? 0
             let last = try Self.runs(db, limit: 1).first
+            let resync = try Row.fetchOne(
+                db, sql: "SELECT at, detail FROM sync_events WHERE outcome = 'resync' ORDER BY id DESC LIMIT 1")
             return StoreStatus(
                 server: settings.serverURL, member: settings.member?.handle, loggedIn: settings.token != nil,
                 clientID: settings.clientID?.uuidString, pendingMutations: pending?["n"] ?? 0,
                 oldestPendingAt: pending?["oldest"], rejectedMutations: try Self.outbox(db, state: "rejected"),
                 lastSync: last, upToDateAt: quiet.flatMap { $0 > (last?.startedAt ?? 0) ? $0 : nil },
-                openConflicts: conflicts, cursor: settings.cursor)
+                openConflicts: conflicts, cursor: settings.cursor,
+                lastResync: resync.map { LastResync(at: $0["at"], detail: $0["detail"] ?? "") })
         }
     }
 

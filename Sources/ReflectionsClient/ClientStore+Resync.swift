@@ -2,8 +2,19 @@ import Foundation
 import GRDB
 import ReflectionsModel
 
-/// What a resync did (``SyncEngine`` runs one when the server says it was restored from a backup).
+/// Why a resync ran.
+public enum ResyncReason: String, Sendable, Codable, Hashable {
+    /// The server was restored from a backup (409 `server_restored`): its history after the backup is gone.
+    case restored
+    /// This device's cursor is older than the server's compaction horizon (410 `cursor_expired`): deletes it may
+    /// not have heard of were compacted away.
+    case expired
+}
+
+/// What a resync did (``SyncEngine`` runs one when the server says it was restored from a backup, or that this
+/// device's cursor expired).
 public struct ResyncReport: Sendable, Codable, Hashable {
+    public var reason: ResyncReason
     /// Records the server sent.
     public var received: Int
     /// This member's records (or newer versions of them) the server lacked, queued to be sent again.
@@ -42,7 +53,10 @@ extension ClientStore {
     }
 
     /// Applies one page of the server's whole content; returns how many of the member's records were re-queued.
-    func applyResyncPage(run: SyncRun, page: PullResponse) throws -> Int {
+    ///
+    /// After an expiry the server's history is this device's own, so its pages are applied exactly as a pull
+    /// would (pending edits rebased, their bases still on the server); the comparison of texts is for restores.
+    func applyResyncPage(run: SyncRun, page: PullResponse, reason: ResyncReason) throws -> Int {
         try pool.write { db in
             let run = try run.id(db)
             let settings = try Self.settings(db)
@@ -52,9 +66,14 @@ extension ClientStore {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO resync_seen (entity, id) VALUES (?, ?)",
                     arguments: [change.entity.rawValue, change.id.uuidString])
+                // The server has it, so a create still waiting for its answer was applied (its answer was lost):
+                // sending it again could meet a ledger entry compacted away and be refused as `already_exists`.
+                try db.execute(
+                    sql: "DELETE FROM outbox WHERE record_id = ? AND state = 'pending' AND operation = 'create'",
+                    arguments: [change.id.uuidString])
                 let incoming: (version: Int64, fields: RecordFields)? =
                     change.reflection.map { ($0.version, $0.fields) } ?? change.comment.map { ($0.version, $0.fields) }
-                guard let incoming, var local = try LocalRow.load(db, change.entity, change.id),
+                guard reason == .restored, let incoming, var local = try LocalRow.load(db, change.entity, change.id),
                     local.authorID == nil || local.authorID == me
                 else {
                     try apply(db, change, run: run)
@@ -100,14 +119,14 @@ extension ClientStore {
     }
 
     /// Ends a resync: the records the server lacks, the new cursor and epoch, and a log entry, in one transaction.
-    func finishResync(run: SyncRun, cursor: Int64, epoch: String?, received: Int, resentSoFar: Int) throws
-        -> ResyncReport
-    {
+    func finishResync(
+        run: SyncRun, reason: ResyncReason, cursor: Int64, epoch: String?, received: Int, resentSoFar: Int
+    ) throws -> ResyncReport {
         try pool.write { db in
             let run = try run.id(db)
             let settings = try Self.settings(db)
             let me = settings.member?.id.uuidString
-            var report = ResyncReport(received: received, resent: resentSoFar, forgotten: 0)
+            var report = ResyncReport(reason: reason, received: received, resent: resentSoFar, forgotten: 0)
             let firstNew = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM outbox") ?? 0) + 1
             for entity in [EntityKind.reflection, .comment] {
                 let table = LocalRow.table(entity)
@@ -120,7 +139,19 @@ extension ClientStore {
                 ).map { LocalRow($0, entity: entity) }
                 for var row in missing {
                     let mine = row.authorID == nil || row.authorID?.uuidString == me
-                    if mine && !row.fields.deleted {
+                    // Restored: the server lost it, so it is sent again. Expired: a reflection of one's own is never
+                    // hidden from oneself, so it was deleted (and compacted) elsewhere, and goes — unless this device
+                    // changed it meanwhile: an edit wins over a delete. An own comment may instead be hidden (its
+                    // reflection is private now): one with pending changes keeps them, to be answered by the
+                    // server's rules (kept as rejected if refused), and one without leaves the device.
+                    let pending =
+                        try Int.fetchOne(
+                            db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending'",
+                            arguments: [row.id.uuidString]) ?? 0
+                    if mine && !row.fields.deleted && reason == .expired && entity == .comment && pending > 0 {
+                        continue
+                    }
+                    if mine && !row.fields.deleted && (reason == .restored || pending > 0) {
                         row.serverVersion = 0
                         row.serverFields = nil
                         try row.save(db)
@@ -150,11 +181,16 @@ extension ClientStore {
             try db.execute(sql: "DELETE FROM resync_seen")
             try Self.set(db, .cursor, String(cursor))
             try Self.set(db, .epoch, epoch)
+            let why =
+                switch reason {
+                case .restored: "the server was restored from a backup"
+                case .expired: "this device had not synced since changes it held were compacted on the server"
+                }
             try logEvent(
                 db, run: run, direction: "pull", mutation: nil, outcome: "resync",
                 detail:
-                    "the server was restored from a backup: received \(report.received), sent again \(report.resent), "
-                    + "removed \(report.forgotten) it no longer has")
+                    "\(why): received \(report.received), sent again \(report.resent), removed \(report.forgotten) "
+                    + "it no longer has")
             return report
         }
     }

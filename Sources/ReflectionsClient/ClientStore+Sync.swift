@@ -132,6 +132,16 @@ extension ClientStore {
                     if outcome == .merged { counts.merged += 1 }
                     if outcome == .conflict { counts.conflicts += 1 }
                     try db.execute(sql: "DELETE FROM outbox WHERE mutation_id = ?", arguments: [mutation.id.uuidString])
+                    // The server answered with a version this device already holds (a resync pulled it before this
+                    // change was re-sent): the server's text of it is final, and no later pull will bring it again.
+                    if outcome == .merged || outcome == .applied, let version = result.version,
+                        var local = try LocalRow.load(db, mutation.target.entity, mutation.target.id),
+                        version <= local.serverVersion, let server = local.serverFields, local.fields != server,
+                        try Self.pendingCount(db, mutation.target.id) == 0
+                    {
+                        local.fields = server
+                        try local.save(db)
+                    }
                     try logEvent(
                         db, run: run, direction: "push", mutation: mutation, outcome: outcome.rawValue,
                         detail: detail

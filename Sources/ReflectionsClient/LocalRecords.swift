@@ -50,6 +50,14 @@ public struct StoreStatus: Sendable, Codable {
     public var upToDateAt: Int64?
     public var openConflicts: Int
     public var cursor: Int64
+    /// The last resync (the server restored from a backup, or this device's cursor expired): when, and why.
+    public var lastResync: LastResync? = nil
+}
+
+/// When and why this device last resynced.
+public struct LastResync: Sendable, Codable {
+    public var at: Int64
+    public var detail: String
 }
 
 /// One sync run of the local sync log.

@@ -181,10 +181,14 @@ public final class ServerConnection: SyncTransport {
         try await send(.POST, "/v1/sync/push", body: request, token: token)
     }
 
-    public func pull(since: Int64, limit: Int, token: String, epoch: String? = nil) async throws -> PullResponse {
+    public func pull(
+        since: Int64, limit: Int, token: String, epoch: String? = nil, fullDownload: Bool = false
+    ) async throws -> PullResponse {
         let known = epoch.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }
         return try await send(
-            .GET, "/v1/sync/pull?since=\(since)&limit=\(limit)" + (known.map { "&epoch=\($0)" } ?? ""),
+            .GET,
+            "/v1/sync/pull?since=\(since)&limit=\(limit)" + (known.map { "&epoch=\($0)" } ?? "")
+                + (fullDownload ? "&full=1" : ""),
             body: Optional<Empty>.none, token: token)
     }
 

@@ -66,8 +66,11 @@ public struct SyncEngine: Sendable {
             do {
                 own = try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
                 cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
-            } catch let error as ClientError where error.serverCode == "server_restored" {
-                counts.resynced = try await resync(token: token, run: run, progress: progress)
+            } catch let error as ClientError
+                where error.serverCode == "server_restored" || error.serverCode == "cursor_expired"
+            {
+                let reason: ResyncReason = error.serverCode == "server_restored" ? .restored : .expired
+                counts.resynced = try await resync(token: token, run: run, reason: reason, progress: progress)
                 own = try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
                 cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
             }
@@ -131,13 +134,13 @@ public struct SyncEngine: Sendable {
         var own: Set<Int64> = []
         let total = try store.pendingCount()
         let settings = try store.settings()
-        let (deviceName, epoch) = (settings.deviceName, settings.epoch)
+        let (deviceName, epoch, cursor) = (settings.deviceName, settings.epoch, settings.cursor)
         let maxBytes = Limits.pushMaxBytes - 64 * 1024
         var sent = 0
         let transport = self.transport
         func send(_ batch: OutboxBatch) -> Task<PushResponse, any Error> {
             let request = PushRequest(
-                clientID: clientID, mutations: batch.mutations, deviceName: deviceName, epoch: epoch)
+                clientID: clientID, mutations: batch.mutations, deviceName: deviceName, epoch: epoch, cursor: cursor)
             return Task { try await transport.push(request, token: token) }
         }
         var batch = try store.nextBatch(maxCount: batchSize, maxBytes: maxBytes)
@@ -184,10 +187,12 @@ public struct SyncEngine: Sendable {
         let settings = try store.settings()
         var since = settings.cursor
         let epoch = settings.epoch
-        var page = try await transport.pull(since: since, limit: pageSize, token: token, epoch: epoch)
+        var page = try await transport.pull(
+            since: since, limit: pageSize, token: token, epoch: epoch, fullDownload: false)
         while page.hasMore {
             let (transport, next, limit) = (self.transport, page.nextCursor, pageSize)
-            async let following = transport.pull(since: next, limit: limit, token: token, epoch: epoch)
+            async let following = transport.pull(
+                since: next, limit: limit, token: token, epoch: epoch, fullDownload: false)
             try store.applyPull(run: run, page: page, since: since, own: own, knownEpoch: epoch, counts: &counts)
             progress(.pulling(received: counts.pulled))
             since = next
@@ -200,7 +205,9 @@ public struct SyncEngine: Sendable {
 
     /// Downloads everything the server has for this member and rebuilds the local copy from it, keeping every
     /// local change (see `ClientStore+Resync`). Returns what it did; the sync log says so too.
-    func resync(token: String, run: SyncRun, progress: @Sendable (SyncProgress) -> Void) async throws -> ResyncReport {
+    func resync(
+        token: String, run: SyncRun, reason: ResyncReason, progress: @Sendable (SyncProgress) -> Void
+    ) async throws -> ResyncReport {
         try store.beginResync()
         var since: Int64 = 0
         var received = 0
@@ -209,8 +216,9 @@ public struct SyncEngine: Sendable {
         while true {
             // Later pages name the first page's epoch: a second restore during the resync is a 409, and the next
             // sync starts the resync again instead of mixing two histories.
-            let page = try await transport.pull(since: since, limit: pageSize, token: token, epoch: epoch)
-            resent += try store.applyResyncPage(run: run, page: page)
+            let page = try await transport.pull(
+                since: since, limit: pageSize, token: token, epoch: epoch, fullDownload: true)
+            resent += try store.applyResyncPage(run: run, page: page, reason: reason)
             received += page.changes.count
             epoch = page.epoch ?? epoch
             since = page.nextCursor
@@ -218,6 +226,6 @@ public struct SyncEngine: Sendable {
             if !page.hasMore { break }
         }
         return try store.finishResync(
-            run: run, cursor: since, epoch: epoch, received: received, resentSoFar: resent)
+            run: run, reason: reason, cursor: since, epoch: epoch, received: received, resentSoFar: resent)
     }
 }

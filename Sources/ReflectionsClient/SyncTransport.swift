@@ -5,5 +5,8 @@ public protocol SyncTransport: Sendable {
     func push(_ request: PushRequest, token: String) async throws -> PushResponse
     /// `epoch`: the server epoch this device knows, if any (the server answers 409 `server_restored` when it
     /// differs).
-    func pull(since: Int64, limit: Int, token: String, epoch: String?) async throws -> PullResponse
+    /// `fullDownload`: this page belongs to a download that started from 0 (a resync), whose cursors may pass
+    /// below the server's compaction horizon on their way.
+    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: Bool) async throws
+        -> PullResponse
 }

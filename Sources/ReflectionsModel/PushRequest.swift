@@ -13,11 +13,15 @@ public struct PushRequest: Codable, Hashable, Sendable {
     /// The server epoch the client last saw (``PullResponse/epoch``); a server whose epoch differs refuses the
     /// push with 409 `server_restored` before applying anything. Absent: not checked.
     public var epoch: String?
+    /// The device's pull cursor: below the server's compaction horizon, the push is refused whole with 410
+    /// `cursor_expired` (the device resyncs first). Absent: not checked.
+    public var cursor: Int64?
 
     public init(
         protocolVersion: Int = SyncProtocol.version, clientID: UUID, mutations: [Mutation], deviceName: String? = nil,
-        epoch: String? = nil
+        epoch: String? = nil, cursor: Int64? = nil
     ) {
+        self.cursor = cursor
         self.epoch = epoch
         self.protocolVersion = protocolVersion
         self.clientID = clientID

@@ -1,4 +1,5 @@
 import Logging
+import ReflectionsModel
 import ServiceLifecycle
 
 /// The background work of change streams, run beside the HTTP server: heartbeats, and waking streams for commits
@@ -32,5 +33,31 @@ struct ChangeWatcher: Service {
             }
         }
         hub.closeAll()
+    }
+}
+
+/// Compacts on a schedule (`reflectd serve --compact-every`), in the same short batches as `reflectd compact`.
+struct ScheduledCompaction: Service {
+    let store: any ServerStore
+    let schedule: CompactionSchedule
+    let logger: Logger
+
+    func run() async throws {
+        let (store, schedule, logger) = (store, schedule, logger)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: schedule.every)
+                    let report = try await store.compact(keepDays: schedule.keepDays, now: WallClock.system.now())
+                    logger.info(
+                        "Compacted: \(report.tombstones) tombstones, \(report.versions) versions, \(report.ledger) ledger entries, \(report.log) log rows; horizon \(report.horizon)"
+                    )
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("Compaction failed: \(String(reflecting: error)); next at the next interval")
+                }
+            }
+        }
     }
 }

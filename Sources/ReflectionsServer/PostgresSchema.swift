@@ -187,6 +187,11 @@ enum PostgresSchema {
             since BIGINT NOT NULL
         );
         """
+    /// `Schema/server/postgres/0007_horizon.sql`
+    static let v0007 = """
+        -- reflectd server database, PostgreSQL. Migration "0007_horizon" (see Schema/server/0007_horizon.sql).
+        ALTER TABLE server_epoch ADD COLUMN horizon BIGINT NOT NULL DEFAULT 0;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
@@ -195,5 +200,6 @@ enum PostgresSchema {
         ("0004_written_at", v0004),
         ("0005_names", v0005),
         ("0006_epoch", v0006),
+        ("0007_horizon", v0007),
     ]
 }

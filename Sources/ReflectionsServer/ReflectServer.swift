@@ -98,6 +98,9 @@ public enum ReflectServer {
             inviteOnly: configuration.inviteOnly, sessions: configuration.sessions,
             events: EventHub(configuration: configuration.events), metrics: metrics)
         var services: [any Service] = [ChangeWatcher(hub: api.events, store: store, logger: logger)]
+        if let schedule = configuration.compaction {
+            services.append(ScheduledCompaction(store: store, schedule: schedule, logger: logger))
+        }
         if let metrics, let port = configuration.metricsPort {
             services.append(
                 try metricsApplication(

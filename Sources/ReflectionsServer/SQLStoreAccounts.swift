@@ -227,8 +227,10 @@ extension ServerStore where Self: SQLEngine {
         try await write { tx in try SQLStorePush.push(tx, request, by: member, now: now) }
     }
 
-    public func pull(for member: Member, since: Int64, limit: Int) async throws -> PullResponse {
-        try await read { tx in try SQLStorePull.pull(tx, for: member, since: since, limit: limit) }
+    public func pull(for member: Member, since: Int64, limit: Int, fullDownload: Bool) async throws -> PullResponse {
+        try await read { tx in
+            try SQLStorePull.pull(tx, for: member, since: since, limit: limit, fullDownload: fullDownload)
+        }
     }
 
     public func log(for member: Member?, since: Int64, limit: Int) async throws -> LogResponse {

@@ -12,7 +12,12 @@ enum SQLStorePull {
     ///
     /// When the page is not full, `nextCursor` is the newest sequence number of the whole log, so the next pull
     /// after a quiet period scans nothing, whatever the size of the database.
-    static func pull(_ tx: any SQLTransaction, for member: Member, since: Int64, limit: Int) throws -> PullResponse {
+    static func pull(
+        _ tx: any SQLTransaction, for member: Member, since: Int64, limit: Int, fullDownload: Bool = false
+    ) throws -> PullResponse {
+        // From the pull's own snapshot: a cursor below the horizon may have missed a compacted delete.
+        let state = try databaseState(tx)
+        if since > 0 && since < state.horizon && !fullDownload { throw ServerError.cursorExpired }
         let me = member.id.uuidString
         let viewer = Access.Viewer(member)
         let reflections = try tx.fetchAll(
@@ -54,7 +59,13 @@ enum SQLStorePull {
             entry.kind.map { change(for: entry.record, kind: $0, viewer: viewer, revisions: revisions) }
         }
         try name(&changes, tx)
-        return PullResponse(changes: changes, nextCursor: nextCursor, hasMore: hasMore)
+        return PullResponse(changes: changes, nextCursor: nextCursor, hasMore: hasMore, epoch: state.epoch)
+    }
+
+    /// The database's epoch and compaction horizon.
+    static func databaseState(_ tx: any SQLTransaction) throws -> (epoch: String, horizon: Int64) {
+        let row = try tx.fetchOne("SELECT epoch, horizon FROM server_epoch WHERE id = 1")
+        return (row?.text("epoch") ?? "", row?.integer("horizon") ?? 0)
     }
 
     /// What `viewer` receives of one record, as ``Access`` decided (`kind`): its entity and id alone, or the record

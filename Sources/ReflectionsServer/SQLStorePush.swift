@@ -39,6 +39,13 @@ enum SQLStorePush {
         -> PushResponse
     {
         try tx.lockChangeFeed()
+        // The epoch and the horizon are read in the push's own transaction: a restore or a compaction cannot slip
+        // between the check and the writes.
+        let state = try SQLStorePull.databaseState(tx)
+        if let claimed = request.epoch, claimed != state.epoch { throw ServerError.serverRestored }
+        // Unlike a pull from 0, a push from a device that never pulled may re-send a mutation whose ledger entry was
+        // compacted, so 0 is checked too: such a device downloads everything first (it would next anyway).
+        if let cursor = request.cursor, cursor < state.horizon { throw ServerError.cursorExpired }
         try tx.announceChange()
         try claimClient(tx, clientID: request.clientID, member: member, name: request.deviceName, now: now)
         // The batch's ledger entries and the ids its creates name are read with one query each, not one per
@@ -50,7 +57,7 @@ enum SQLStorePush {
             results.append(
                 try applyOnce(tx, mutation, clientID: request.clientID, member: member, now: now, batch: &batch))
         }
-        return PushResponse(results: results)
+        return PushResponse(results: results, epoch: state.epoch)
     }
 
     /// What a push reads about its whole batch up front.

@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var metricsPort: Int? = nil
     /// Where the metrics listener listens: loopback unless the operator opens it up.
     public var metricsHost = "127.0.0.1"
+    /// Scheduled compaction (`--compact-every`, `--keep-days`); nil: none.
+    public var compaction: CompactionSchedule? = nil
     /// Limits and timing of change streams (`GET /v1/sync/events`).
     public var events: EventHub.Configuration = EventHub.Configuration()
 
@@ -66,4 +68,15 @@ public struct ServerConfiguration: Sendable {
     /// The generated certificate and key.
     public var generatedCertificatePath: String { dataDirectory.appendingPathComponent("tls-cert.pem").path }
     public var generatedKeyPath: String { dataDirectory.appendingPathComponent("tls-key.pem").path }
+}
+
+/// How often the server compacts, and what it keeps.
+public struct CompactionSchedule: Sendable {
+    public var every: Duration
+    public var keepDays: Int
+
+    public init(every: Duration, keepDays: Int) {
+        self.every = every
+        self.keepDays = keepDays
+    }
 }

@@ -43,6 +43,11 @@ public struct ServerError: Error, HTTPResponseError, CustomStringConvertible {
     static let serverRestored = ServerError(
         .conflict, "server_restored",
         "This server was restored from a backup since your last sync: resync (your device re-sends what it lacks).")
+    /// The client's cursor is older than the compaction horizon: it may have missed a delete.
+    static let cursorExpired = ServerError(
+        .gone, "cursor_expired",
+        "This device has not synced since changes it may hold were compacted away: resync (download everything again; your own pending changes are kept)."
+    )
     static let badCredentials = ServerError(.unauthorized, "bad_credentials", "Unknown handle or wrong password.")
     static func notFound(_ what: String = "That") -> ServerError {
         ServerError(.notFound, "not_found", "\(what) does not exist, or you may not see it.")

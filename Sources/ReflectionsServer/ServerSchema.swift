@@ -201,6 +201,14 @@ enum ServerSchema {
             since INTEGER NOT NULL
         ) STRICT;
         """
+    /// `Schema/server/0007_horizon.sql`
+    static let v0007 = """
+        -- reflectd server database, SQLite. Migration "0007_horizon".
+        -- The compaction horizon: the newest change-log sequence number of a tombstone that compaction removed. A device
+        -- whose cursor is below it may have missed that delete, so its pull (or push) gets 410 `cursor_expired` and it
+        -- resyncs. 0: nothing removed yet.
+        ALTER TABLE server_epoch ADD COLUMN horizon INTEGER NOT NULL DEFAULT 0;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
@@ -209,5 +217,6 @@ enum ServerSchema {
         ("0004_written_at", v0004),
         ("0005_names", v0005),
         ("0006_epoch", v0006),
+        ("0007_horizon", v0007),
     ]
 }

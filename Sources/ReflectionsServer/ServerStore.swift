@@ -63,12 +63,20 @@ public protocol ServerStore: Sendable {
     /// Applies a batch of mutations in one durable transaction; see ``SyncRules``.
     func push(_ request: PushRequest, by member: Member, now: Int64) async throws -> PushResponse
     /// The changes after `since` that `member` may see, in sequence order.
-    func pull(for member: Member, since: Int64, limit: Int) async throws -> PullResponse
+    ///
+    /// A `since` above 0 and below the compaction horizon throws 410 `cursor_expired`, unless `fullDownload`
+    /// says the caller is paging a download that started from 0 (a resync), which passes such cursors on its way.
+    func pull(for member: Member, since: Int64, limit: Int, fullDownload: Bool) async throws -> PullResponse
     /// The change log: a member's own entries, or everyone's for `nil` (the operator).
     func log(for member: Member?, since: Int64, limit: Int) async throws -> LogResponse
     /// The database's epoch: made with the database, and made anew by ``renewEpoch(now:)`` when it is restored
     /// from a backup. Clients that see it change resync instead of trusting their cursor.
     func epoch() async throws -> String
+    /// Removes, in bounded batches, what no device needs any more (see ``SQLStoreCompaction``): tombstones,
+    /// resolved revisions, ledger entries and log rows older than `keepDays`; moves the horizon.
+    func compact(keepDays: Int, now: Int64) async throws -> CompactionReport
+    /// The compaction horizon: a device whose cursor is below it (and above 0) must resync.
+    func horizon() async throws -> Int64
     /// The database's size on disk in bytes (for metrics).
     func databaseBytes() async throws -> Int64
     /// Gives the database a new epoch (after a restore) and returns it.
@@ -80,4 +88,11 @@ public protocol ServerStore: Sendable {
     /// PostgreSQL listens for the `NOTIFY` of ``SQLTransaction/announceChange()`` and reconnects with backoff
     /// (calling `onChange` after each reconnection, for what it may have missed).
     func watchChanges(_ onChange: @escaping @Sendable () -> Void) async throws
+}
+
+extension ServerStore {
+    /// A pull that checks the compaction horizon (see ``pull(for:since:limit:fullDownload:)``).
+    public func pull(for member: Member, since: Int64, limit: Int) async throws -> PullResponse {
+        try await pull(for: member, since: since, limit: limit, fullDownload: false)
+    }
 }

@@ -145,7 +145,7 @@ extension PushRequest: StrictBody {
                         title: "", body: "", visibility: .private, promptID: 1, reflectionID: id, hidden: false),
                     resolution: Resolution(choice: .merged, revisionIDs: [id], takenRevisionID: id),
                     hlc: HLCTimestamp(physical: 0, node: ""))
-            ], deviceName: "", epoch: "")
+            ], deviceName: "", epoch: "", cursor: 0)
     }
     static let knownPaths = StrictJSON.paths(of: everyField)
 }

@@ -77,7 +77,15 @@ extension SyncAPI {
                         // A stream lives an hour at most, then ends cleanly and the client reconnects: a stolen or
                         // forgotten stream does not hold its place for ever.
                         if ContinuousClock.now - opened >= configuration.maxLifetime { break }
-                        if let found = try await check.run(store: store, member: member) {
+                        let found: Int64?
+                        do {
+                            found = try await check.run(store: store, member: member)
+                        } catch let error as ServerError where error.code == ServerError.cursorExpired.code {
+                            // The cursor is below the compaction horizon: the client's next sync resyncs.
+                            try await writer.send(event: "error", data: ErrorBody(error))
+                            break
+                        }
+                        if let found {
                             try await writer.send(event: "changes", id: found, data: EventCursor(cursor: found))
                         } else if writer.quietFor >= configuration.heartbeat * 0.75 {
                             // By time, not by the kind of wake: a stream woken often must still send heartbeats.

@@ -19,7 +19,6 @@ public struct SyncAPI: Sendable {
     let sessions: SessionPolicy
     /// The open change streams; woken after every commit made through this API.
     public let events: EventHub
-    private let epochCache = EpochCache()
     /// Where the figures of `GET /metrics` are counted (nil: not counted).
     public let metrics: ServerMetrics?
 
@@ -166,12 +165,9 @@ public struct SyncAPI: Sendable {
         guard ids.count == body.mutations.count else {
             throw ServerError.badRequest("duplicate_mutation", "The push names one mutation id twice.")
         }
-        let epoch = try await currentEpoch()
-        if let claimed = body.epoch, claimed != epoch { throw ServerError.serverRestored }
-        var response = try await store.push(body, by: member, now: clock.now())
+        let response = try await store.push(body, by: member, now: clock.now())
         events.notify()
         metrics?.mutations(response.results)
-        response.epoch = epoch
         return try json(response)
     }
 
@@ -196,12 +192,12 @@ public struct SyncAPI: Sendable {
         let since = try integerParameter(request, "since", default: 0, range: 0...Int64.max)
         let limit = try integerParameter(
             request, "limit", default: Int64(Limits.pullDefaultLimit), range: 1...Int64(Limits.pullMaxLimit))
-        let epoch = try await currentEpoch()
-        if let claimed = request.uri.queryParameters["epoch"], claimed != Substring(epoch) {
+        let full = request.uri.queryParameters["full"] == "1"
+        let page = try await store.pull(for: member, since: since, limit: Int(limit), fullDownload: full)
+        // The epoch comes from the page's own snapshot, so a page of another history is never served as this one.
+        if let claimed = request.uri.queryParameters["epoch"], Substring(page.epoch ?? "") != claimed {
             throw ServerError.serverRestored
         }
-        var page = try await store.pull(for: member, since: since, limit: Int(limit))
-        page.epoch = epoch
         metrics?.pulled(page.changes.count)
         return try json(page, compressingFor: request)
     }
@@ -214,16 +210,6 @@ public struct SyncAPI: Sendable {
     }
 
     // MARK: Helpers
-
-    /// The database's epoch, read again at most every 2 seconds: `reflectd mark-restored` may run while servers
-    /// are up (PostgreSQL), and they notice within that time.
-    func currentEpoch() async throws -> String {
-        let now = ContinuousClock.now
-        if let known = epochCache.withLock({ $0 }), now - known.read < .seconds(2) { return known.epoch }
-        let epoch = try await store.epoch()
-        epochCache.withLock { $0 = (epoch, now) }
-        return epoch
-    }
 
     func bearerToken(_ request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }
@@ -296,13 +282,4 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, compressi
         headers[.vary] = "Accept-Encoding"
     }
     return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
-}
-
-/// The server's epoch once read (see ``SyncAPI/currentEpoch()``).
-final class EpochCache: Sendable {
-    private let value = Mutex<(epoch: String, read: ContinuousClock.Instant)?>(nil)
-
-    func withLock<T>(_ body: (inout (epoch: String, read: ContinuousClock.Instant)?) -> T) -> T {
-        value.withLock { body(&$0) }
-    }
 }

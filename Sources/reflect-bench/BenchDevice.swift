@@ -17,9 +17,11 @@ final class TimingTransport: SyncTransport {
         return response
     }
 
-    func pull(since: Int64, limit: Int, token: String, epoch: String?) async throws -> PullResponse {
+    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: Bool) async throws
+        -> PullResponse
+    {
         let (response, seconds) = try await Stats.time {
-            try await inner.pull(since: since, limit: limit, token: token, epoch: epoch)
+            try await inner.pull(since: since, limit: limit, token: token, epoch: epoch, fullDownload: fullDownload)
         }
         pullTimes.withLock { $0.append(seconds) }
         return response

@@ -56,9 +56,13 @@ struct Sync: AsyncParsableCommand {
                         + "conflicts \(summary.openConflicts)\(summary.rejected > 0 ? ", rejected \(summary.rejected)" : "")."
                 )
                 if let resync = summary.resync {
+                    let why =
+                        resync.reason == .restored
+                        ? "The server was restored from a backup"
+                        : "This device had not synced for longer than the server keeps deletes"
                     print(
-                        "The server was restored from a backup: this device downloaded what it has (\(resync.received)) "
-                            + "and sent again \(resync.resent) of your records it lacked; nothing of yours was lost.")
+                        "\(why): this device downloaded what the server has (\(resync.received)) and sent again "
+                            + "\(resync.resent) of your records it lacked; your own changes were kept.")
                 }
                 if summary.openConflicts > 0 { print("Open conflicts: 'reflect conflicts' lists them.") }
                 if rejected > 0 { print("Rejected changes are kept: 'reflect status' shows them and why.") }
@@ -183,6 +187,9 @@ struct Status: AsyncParsableCommand {
                 print("last sync: \(line)")
             } else if status.upToDateAt == nil {
                 print("last sync: never")
+            }
+            if let resync = status.lastResync {
+                print("resync:    \(timeText(resync.at)) — \(resync.detail)")
             }
             if let checked = status.upToDateAt {
                 print("up to date: at \(timeText(checked)), a sync found nothing new")

@@ -24,6 +24,7 @@ struct Reflectd: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, User.self, Log.self, Fingerprint.self, Backup.self, Restore.self, MarkRestored.self,
+            Compact.self,
         ],
         defaultSubcommand: Serve.self)
 
@@ -120,6 +121,11 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("metrics-host"),
         help: "The address of the metrics listener (loopback by default: never the members' listener).")
     var metricsHost = "127.0.0.1"
+    @Option(
+        name: .customLong("compact-every"),
+        help: "Compact every this many hours (as 'reflectd compact'; 0: never).")
+    var compactEvery = 0
+    @Option(name: .customLong("keep-days"), help: "What --compact-every keeps, in days.") var keepDays = 90
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
@@ -135,6 +141,10 @@ struct Serve: AsyncParsableCommand {
         }
         if !(1...3650).contains(sessionIdleDays) || !(1...3650).contains(sessionMaxDays) {
             throw ArgumentParser.ValidationError("--session-idle-days and --session-max-days must be from 1 to 3650.")
+        }
+        if !(0...8760).contains(compactEvery) || !(1...36_500).contains(keepDays) {
+            throw ArgumentParser.ValidationError(
+                "--compact-every must be from 0 to 8760 hours, and --keep-days from 1 to 36500.")
         }
         if let metricsPort, !(0...65535).contains(metricsPort) {
             throw ArgumentParser.ValidationError("--metrics-port must be from 0 to 65535.")
@@ -157,6 +167,9 @@ struct Serve: AsyncParsableCommand {
             headerTimeoutSeconds: headerTimeout, requestTimeoutSeconds: requestTimeout)
         configuration.events = EventHub.Configuration(maxStreams: maxStreams, maxStreamsPerMember: maxStreamsPerMember)
         configuration.metricsPort = metricsPort
+        if compactEvery > 0 {
+            configuration.compaction = .init(every: .seconds(compactEvery * 3600), keepDays: keepDays)
+        }
         configuration.metricsHost = metricsHost
         let metricsHost = self.metricsHost
         try ReflectServer.prepareDataDirectory(configuration)
@@ -443,6 +456,42 @@ struct MarkRestored: AsyncParsableCommand {
         let epoch = try await store.renewEpoch(now: WallClock.system.now())
         try await store.close()
         print("reflectd: new epoch \(epoch); devices will resync on their next sync")
+    }
+}
+
+struct Compact: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove what no device needs any more, in short batches, while the server runs.",
+        discussion: """
+            Removes tombstones (deleted reflections and comments), resolved conflict versions, idempotency-ledger \
+            entries and change-log rows older than --keep-days. Devices that have not synced since a removed \
+            tombstone was made get 410 cursor_expired and resync by themselves, keeping their own pending changes. \
+            'reflectd serve --compact-every HOURS' runs the same on a schedule.
+            """)
+    @OptionGroup var data: DataOptions
+    @Option(name: .customLong("keep-days"), help: "Keep everything younger than this many days (at least 1).")
+    var keepDays = 90
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if !(1...36_500).contains(keepDays) {
+            throw ArgumentParser.ValidationError("--keep-days must be from 1 to 36500.")
+        }
+    }
+
+    func run() async throws {
+        let store = try await data.openStore()
+        let started = ContinuousClock.now
+        let report = try await store.compact(keepDays: keepDays, now: WallClock.system.now())
+        try await store.close()
+        if json {
+            print(try jsonText(report))
+            return
+        }
+        print(
+            "reflectd: compacted in \(started.duration(to: .now)): \(report.tombstones) tombstones "
+                + "(and \(report.commentsOfTombstones) of their comments), \(report.versions) old versions, "
+                + "\(report.ledger) ledger entries, \(report.log) log rows; horizon \(report.horizon)")
     }
 }
 

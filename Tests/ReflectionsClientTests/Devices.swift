@@ -81,12 +81,14 @@ final class FaultyTransport: SyncTransport {
         return response
     }
 
-    func pull(since: Int64, limit: Int, token: String, epoch: String?) async throws -> PullResponse {
+    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: Bool) async throws
+        -> PullResponse
+    {
         let fail = pullPagesBeforeFailure.withLock { count in
             defer { count -= 1 }
             return count <= 0
         }
         if fail { throw Injected() }
-        return try await inner.pull(since: since, limit: limit, token: token, epoch: epoch)
+        return try await inner.pull(since: since, limit: limit, token: token, epoch: epoch, fullDownload: fullDownload)
     }
 }

@@ -257,4 +257,20 @@ import Testing
         #expect(pin.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == server.fingerprint)
         _ = await server.stop()
     }
+
+    /// `reflectd compact` beside a running server: a report, and a bad retention refused before anything runs.
+    @Test func reflectdCompactCommand() async throws {
+        let server = try await ServerProcess.start(dataDirectory: TemporaryDirectory.make(prefix: "compact-cmd"))
+        let data = server.dataDirectory.path
+        let compacted = try await CLIRunner.run("reflectd", ["compact", "--data", data, "--keep-days", "1", "--json"])
+        #expect(compacted.status == 0, "\(compacted.stderr)")
+        let report = try JSONDecoder().decode(CompactionReport.self, from: Data(compacted.stdout.utf8))
+        #expect(report.tombstones == 0 && report.horizon == 0 && report.batches > 0)
+        let refused = try await CLIRunner.run("reflectd", ["compact", "--data", data, "--keep-days", "0"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--keep-days"))
+        let badSchedule = try await CLIRunner.run("reflectd", ["serve", "--data", data, "--compact-every", "-1"])
+        #expect(badSchedule.status == 64)
+        _ = await server.stop()
+    }
 }

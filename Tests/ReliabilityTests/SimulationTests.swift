@@ -63,6 +63,7 @@ import Testing
             "simulation",
             [
                 "seeds": t.seeds, "replicas": t.replicas, "syncs": t.syncs, "faults_fired": t.faults,
+                "compactions": t.compactions, "tombstones_compacted": t.compactedTombstones,
                 "edits_checked": t.edits, "edits_exempt_deleted": t.exempt, "edits_in_revisions": t.inRevisions,
                 "edits_rejected_kept": t.rejectedKept, "comments_hidden_with_reflection": t.hiddenWithReflection,
                 "lost": t.lost, "duplicated": t.duplicated, "leaked": t.leaked, "diverged": t.diverged,
@@ -70,6 +71,7 @@ import Testing
             ].merging(t.rejections.map { ("rejected_\($0.key)", $0.value) }, uniquingKeysWith: +))
         #expect(t.seeds == Self.seeds.count)
         #expect(t.edits > 0)
+        if Self.seeds.count >= 100 { #expect(t.compactedTombstones > 0) }
     }
 }
 
@@ -78,6 +80,8 @@ struct SimulationTotals: Sendable {
     var seeds = 0
     var replicas = 0
     var syncs = 0
+    var compactions = 0
+    var compactedTombstones = 0
     var faults = 0
     var edits = 0
     var exempt = 0
@@ -95,6 +99,8 @@ struct SimulationTotals: Sendable {
         seeds += 1
         replicas += simulation.replicas.count
         syncs += simulation.syncs
+        compactions += simulation.compactions
+        compactedTombstones += simulation.compactedTombstones
         faults += simulation.transports.map { $0.fired.withLock { $0 } }.reduce(0, +)
         edits += simulation.figures.checked
         exempt += simulation.figures.exempt
@@ -145,7 +151,20 @@ final class SimTransport: SyncTransport {
         self.clock = clock
     }
 
+    /// A server refusal as the HTTPS client reports it (a `ClientError` with the server's code).
+    func asClient<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ServerError {
+            throw ClientError(.server, error.message, status: Int(error.status.code), serverCode: error.code)
+        }
+    }
+
     func push(_ request: PushRequest, token: String) async throws -> PushResponse {
+        try await asClient { try await pushAsServer(request) }
+    }
+
+    func pushAsServer(_ request: PushRequest) async throws -> PushResponse {
         switch fault.withLock({ $0 }) {
         case .failBeforePush:
             fired.withLock { $0 += 1 }
@@ -163,7 +182,9 @@ final class SimTransport: SyncTransport {
         }
     }
 
-    func pull(since: Int64, limit: Int, token: String, epoch: String?) async throws -> PullResponse {
+    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: Bool) async throws
+        -> PullResponse
+    {
         let fail = fault.withLock { fault -> Bool in
             guard case .failDuringPull(let pages) = fault else { return false }
             if pages <= 0 { return true }
@@ -174,7 +195,9 @@ final class SimTransport: SyncTransport {
             fired.withLock { $0 += 1 }
             throw Injected()
         }
-        return try await server.pull(for: member, since: since, limit: limit)
+        return try await asClient {
+            try await server.pull(for: member, since: since, limit: limit, fullDownload: fullDownload)
+        }
     }
 }
 
@@ -210,6 +233,8 @@ final class Simulation: @unchecked Sendable {
     var leaksDuringRun: [String] = []
     var counter = 0
     var syncs = 0
+    var compactions = 0
+    var compactedTombstones = 0
     var figures = Figures()
     var transports: [SimTransport] { replicas.map(\.transport) }
 
@@ -359,6 +384,11 @@ final class Simulation: @unchecked Sendable {
         case 70..<73:
             // The device's clock jumps, by up to three days either way.
             replica.skew.add(Int64.random(in: -3...3, using: &rng) * 86_400_000)
+        case 73..<76:
+            // The server compacts everything deleted so far; devices offline across it must resync.
+            let report = try await server.compact(keepDays: 0, now: clock.read() + 1)
+            compactions += 1
+            compactedTombstones += report.tombstones
         default:
             guard replica.online else { return }
             let fault: SimTransport.Fault
@@ -427,8 +457,10 @@ final class Simulation: @unchecked Sendable {
         var truth: [UUID: DeviceSnapshot.Record?] = [:]
         for (id, author) in history.author where history.entity[id] == .reflection {
             let copies = devicesOf(author).map { devices[$0.index]!.records[id] }
-            let shown = copies.map {
-                $0.map { "\($0.title)|\($0.body)|\($0.visibility ?? "")|\($0.deleted)" } ?? "absent"
+            // A deleted record and an absent one are the same to a member: compaction removes tombstones from the
+            // server, and a device that held the tombstone before keeps it.
+            let shown = copies.map { copy in
+                copy.flatMap { $0.deleted ? nil : "\($0.title)|\($0.body)|\($0.visibility ?? "")" } ?? "absent"
             }
             if Set(shown).count > 1 { problems.append("the author's devices differ on \(id): \(Set(shown))") }
             truth[id] = copies.first ?? nil
@@ -492,7 +524,14 @@ final class Simulation: @unchecked Sendable {
                 problems.append("replica \(replica.index) differs from the server on \(id): \(local[id] ?? "missing")")
             }
             let keptRejected = Set(devices[replica.index]!.rejected.map(\.recordID))
-            for id in local.keys where serverView[id] == nil && !keptRejected.contains(id) {
+            // A comment under a reflection this device holds as deleted is gone to the member as well (after a
+            // compaction the server no longer has either).
+            let device = devices[replica.index]!
+            func underDeleted(_ id: UUID) -> Bool {
+                guard let parent = device.records[id]?.reflectionID else { return false }
+                return device.records[parent]?.deleted ?? true
+            }
+            for id in local.keys where serverView[id] == nil && !keptRejected.contains(id) && !underDeleted(id) {
                 problems.append("replica \(replica.index) holds \(id), which the server does not give it (pending)")
             }
         }

@@ -1,0 +1,177 @@
+import Foundation
+import ReflectionsModel
+
+/// What a compaction removed.
+public struct CompactionReport: Codable, Sendable, Hashable {
+    /// Deleted reflections and comments (tombstones) older than the retention, with everything kept for them.
+    public var tombstones: Int
+    /// Comments removed with a compacted reflection (nobody could see them since it was deleted).
+    public var commentsOfTombstones: Int
+    /// Record versions and conflict revisions removed (of compacted tombstones, and revisions resolved before
+    /// the retention).
+    public var versions: Int
+    /// Idempotency-ledger entries older than the retention.
+    public var ledger: Int
+    /// Change-log rows older than the retention (the newest row always stays: it is the head).
+    public var log: Int
+    /// The compaction horizon afterwards: devices whose cursor is below it resync.
+    public var horizon: Int64
+    /// Write transactions used (each holds the write lock for one batch only).
+    public var batches: Int
+}
+
+/// Compaction, written once for both engines, in batches of ``batchSize`` rows per write transaction so that
+/// pushes wait at most one batch.
+///
+/// What it removes, and why that is safe:
+/// - **Tombstones** (deleted reflections and comments) last changed before the cutoff, with their versions and
+///   conflict revisions, and the comments of a removed reflection. A device whose cursor is below the newest
+///   removed tombstone's sequence number may still hold such a record and would never hear of its deletion, so
+///   that number becomes the **horizon**: its pulls and pushes get 410 `cursor_expired`, and it resyncs (the
+///   record is gone from the snapshot, so the device drops it — unless it holds a pending change of its own
+///   to it, which is sent again as a new record: an edit wins over a delete, as everywhere).
+/// - **Resolved conflict revisions** resolved before the cutoff: nothing reads them.
+/// - **Ledger entries** older than the retention: only a device that has not synced for that long could send
+///   the same mutation again, so the horizon moves to the newest change older than the retention as well, and
+///   such a device resyncs before it pushes (a resync drops a pending create the server already has).
+/// - **Change-log rows** older than the retention, except the newest (the head that pulls report).
+/// Live records and their versions are never removed: any device's pending edit still finds its base.
+enum SQLStoreCompaction {
+    static let batchSize = 200
+
+    /// One batch of tombstones of `entity`; returns what it removed (0 tombstones: done).
+    static func tombstoneBatch(_ tx: any SQLTransaction, entity: EntityKind, cutoff: Int64) throws -> (
+        tombstones: Int, comments: Int, versions: Int
+    ) {
+        try tx.lockChangeFeed()
+        let table = entity == .reflection ? "reflections" : "comments"
+        let rows = try tx.fetchAll(
+            "SELECT id, seq FROM \(table) WHERE deleted = TRUE AND updated_at < ? ORDER BY seq LIMIT ?", cutoff, batchSize)
+        guard !rows.isEmpty else { return (0, 0, 0) }
+        let ids = rows.map { $0.text("id") }
+        var horizon = rows.map { $0.integer("seq") }.max() ?? 0
+        var versions = 0
+        var comments = 0
+        for chunk in SQLList.chunks(ids) {
+            let list = SQLList.placeholders(chunk.count)
+            var commentIDs: [String] = []
+            if entity == .reflection {
+                let children = try tx.fetchAll(
+                    "SELECT id, seq FROM comments WHERE reflection_id IN (\(list))", chunk.map { SQLValue.text($0) })
+                commentIDs = children.map { $0.text("id") }
+                horizon = max(horizon, children.map { $0.integer("seq") }.max() ?? 0)
+            }
+            for (kind, recordIDs) in [("comment", commentIDs), (entity.rawValue, chunk)] where !recordIDs.isEmpty {
+                for part in SQLList.chunks(recordIDs) {
+                    let args = [SQLValue.text(kind)] + part.map { SQLValue.text($0) }
+                    let marks = SQLList.placeholders(part.count)
+                    versions += try count(
+                        tx, "SELECT COUNT(*) AS n FROM record_versions WHERE entity = ? AND record_id IN (\(marks))",
+                        args)
+                    versions += try count(
+                        tx, "SELECT COUNT(*) AS n FROM conflict_revisions WHERE entity = ? AND record_id IN (\(marks))",
+                        args)
+                    try tx.execute("DELETE FROM record_versions WHERE entity = ? AND record_id IN (\(marks))", args)
+                    try tx.execute("DELETE FROM conflict_revisions WHERE entity = ? AND record_id IN (\(marks))", args)
+                }
+            }
+            for part in SQLList.chunks(commentIDs) {
+                try tx.execute(
+                    "DELETE FROM comments WHERE id IN (\(SQLList.placeholders(part.count)))",
+                    part.map { SQLValue.text($0) })
+            }
+            comments += commentIDs.count
+            try tx.execute("DELETE FROM \(table) WHERE id IN (\(list))", chunk.map { SQLValue.text($0) })
+        }
+        try tx.execute("UPDATE server_epoch SET horizon = ? WHERE id = 1 AND horizon < ?", horizon, horizon)
+        return (rows.count, comments, versions)
+    }
+
+    /// One batch of resolved revisions, ledger entries or log rows older than the cutoff; returns how many.
+    static func oldRowsBatch(_ tx: any SQLTransaction, _ kind: OldRows, cutoff: Int64) throws -> Int {
+        let (select, delete): (String, String) =
+            switch kind {
+            case .resolvedRevisions:
+                (
+                    "SELECT id FROM conflict_revisions WHERE resolved_at IS NOT NULL AND resolved_at < ? LIMIT ?",
+                    "DELETE FROM conflict_revisions WHERE id IN"
+                )
+            case .ledger:
+                (
+                    "SELECT mutation_id AS id FROM applied_mutations WHERE applied_at < ? LIMIT ?",
+                    "DELETE FROM applied_mutations WHERE mutation_id IN"
+                )
+            case .log:
+                (
+                    """
+                    SELECT seq AS id FROM change_log
+                    WHERE at < ? AND seq < (SELECT MAX(seq) FROM change_log) ORDER BY seq LIMIT ?
+                    """,
+                    "DELETE FROM change_log WHERE seq IN"
+                )
+            }
+        let ids = try tx.fetchAll(select, cutoff, batchSize).map { row -> SQLValue in
+            kind == .log ? .integer(row.integer("id")) : .text(row.text("id"))
+        }
+        guard !ids.isEmpty else { return 0 }
+        try tx.execute("\(delete) (\(SQLList.placeholders(ids.count)))", ids)
+        return ids.count
+    }
+
+    enum OldRows { case resolvedRevisions, ledger, log }
+
+    static func count(_ tx: any SQLTransaction, _ sql: String, _ arguments: [SQLValue]) throws -> Int {
+        Int(try tx.fetchAll(sql, arguments).first?.integer("n") ?? 0)
+    }
+}
+
+extension ServerStore where Self: SQLEngine {
+    public func compact(keepDays: Int, now: Int64) async throws -> CompactionReport {
+        let cutoff = now - Int64(keepDays) * 86_400_000
+        var report = CompactionReport(
+            tombstones: 0, commentsOfTombstones: 0, versions: 0, ledger: 0, log: 0, horizon: 0, batches: 0)
+        for entity in [EntityKind.comment, .reflection] {
+            while true {
+                let removed = try await write { tx in
+                    try SQLStoreCompaction.tombstoneBatch(tx, entity: entity, cutoff: cutoff)
+                }
+                report.batches += 1
+                report.tombstones += removed.tombstones
+                report.commentsOfTombstones += removed.comments
+                report.versions += removed.versions
+                if removed.tombstones < SQLStoreCompaction.batchSize { break }
+            }
+        }
+        // The newest change older than the retention: once ledger entries that old are gone, a device that has
+        // not synced since then might send an unanswered mutation again that the server no longer recognises, so
+        // such devices resync first (the horizon covers them too).
+        let oldest = try await read { tx in
+            try tx.fetchOne("SELECT MAX(seq) AS seq FROM change_log WHERE at < ?", cutoff)?.optionalInteger("seq") ?? 0
+        }
+        for kind in [SQLStoreCompaction.OldRows.resolvedRevisions, .ledger, .log] {
+            if kind == .log && report.ledger > 0 {
+                try await write { tx in
+                    try tx.execute("UPDATE server_epoch SET horizon = ? WHERE id = 1 AND horizon < ?", oldest, oldest)
+                }
+            }
+            while true {
+                let removed = try await write { tx in try SQLStoreCompaction.oldRowsBatch(tx, kind, cutoff: cutoff) }
+                report.batches += 1
+                switch kind {
+                case .resolvedRevisions: report.versions += removed
+                case .ledger: report.ledger += removed
+                case .log: report.log += removed
+                }
+                if removed < SQLStoreCompaction.batchSize { break }
+            }
+        }
+        report.horizon = try await horizon()
+        return report
+    }
+
+    public func horizon() async throws -> Int64 {
+        try await read { tx in
+            try tx.fetchOne("SELECT horizon FROM server_epoch WHERE id = 1")?.integer("horizon") ?? 0
+        }
+    }
+}

@@ -46,7 +46,8 @@ enum SQLStoreCompaction {
         try tx.lockChangeFeed()
         let table = entity == .reflection ? "reflections" : "comments"
         let rows = try tx.fetchAll(
-            "SELECT id, seq FROM \(table) WHERE deleted = TRUE AND updated_at < ? ORDER BY seq LIMIT ?", cutoff, batchSize)
+            "SELECT id, seq FROM \(table) WHERE deleted = TRUE AND updated_at < ? ORDER BY seq LIMIT ?", cutoff,
+            batchSize)
         guard !rows.isEmpty else { return (0, 0, 0) }
         let ids = rows.map { $0.text("id") }
         var horizon = rows.map { $0.integer("seq") }.max() ?? 0

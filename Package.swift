@@ -106,6 +106,7 @@ let package = Package(
             name: "ReflectionsTestSupport",
             dependencies: [
                 "ReflectionsServer",
+                "ReflectionsClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -42,7 +42,10 @@ for n in ${sizes//,/ }; do
     start_reflectd "$bin" "$data" "${database[@]}"
     pid=$reflectd_pid
     pin=$("$bin/reflectd" fingerprint --data "$data")
-    "$bin/reflect-bench" --server "$reflectd_url" --pin "$pin" --n "$n" --server-pid "$pid" --engine "$engine" "${extra[@]}" \
+    data_option=()
+    [ "$engine" = sqlite ] && data_option=(--server-data "$data")
+    "$bin/reflect-bench" --server "$reflectd_url" --pin "$pin" --n "$n" --server-pid "$pid" --engine "$engine" \
+        "${data_option[@]}" "${extra[@]}" \
         | tee "$data/bench.out"
     grep '^{' "$data/bench.out" >> bench-results.jsonl || true
     kill -TERM "$pid"

@@ -34,6 +34,10 @@ struct ReflectBench: AsyncParsableCommand {
     @Option(
         name: .customLong("idle-streams"), help: "Change streams held open to measure the server's memory (0: skip).")
     var idleStreamCount = 1000
+    @Option(
+        name: .customLong("server-data"),
+        help: "The server's data folder (SQLite): adds the compaction step (delete a fifth, compact, resync).")
+    var serverData: String?
 
     func run() async throws {
         var report = Report(n: n, engine: engine)
@@ -209,6 +213,12 @@ struct ReflectBench: AsyncParsableCommand {
             let figures = try await idleStreams(trust: trust, tag: tag, password: password, count: idleStreamCount)
         {
             report.add("idle_streams", figures)
+        }
+
+        if let serverData, engine == "sqlite" {
+            report.add(
+                "compaction",
+                try await compactionStep(data: serverData, workload: workload, devices: devices, reader: reader))
         }
 
         if let pid = serverPID, let peak = Stats.peakMemoryMiB(pid: pid) {

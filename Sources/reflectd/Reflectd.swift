@@ -469,13 +469,17 @@ struct Compact: AsyncParsableCommand {
             'reflectd serve --compact-every HOURS' runs the same on a schedule.
             """)
     @OptionGroup var data: DataOptions
-    @Option(name: .customLong("keep-days"), help: "Keep everything younger than this many days (at least 1).")
+    @Option(
+        name: .customLong("keep-days"),
+        help:
+            "Keep everything younger than this many days (0: compact everything deleted so far; every device then resyncs once)."
+    )
     var keepDays = 90
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {
-        if !(1...36_500).contains(keepDays) {
-            throw ArgumentParser.ValidationError("--keep-days must be from 1 to 36500.")
+        if !(0...36_500).contains(keepDays) {
+            throw ArgumentParser.ValidationError("--keep-days must be from 0 to 36500.")
         }
     }
 

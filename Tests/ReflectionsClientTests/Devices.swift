@@ -4,47 +4,6 @@ import ReflectionsModel
 import ReflectionsTestSupport
 import Synchronization
 
-/// A client home with its store and connection, as one device of one member.
-final class Device: Sendable {
-    let home: URL
-    let store: ClientStore
-    let connection: ServerConnection
-
-    init(home: URL, store: ClientStore, connection: ServerConnection) {
-        self.home = home
-        self.store = store
-        self.connection = connection
-    }
-
-    /// A new home set up for `server` (pinning its certificate) and logged in as `handle`.
-    static func make(_ server: LiveServer, handle: String, register: Bool) async throws -> Device {
-        let home = TemporaryDirectory.make(prefix: "reflect-home")
-        let store = try ClientStore.open(home: home)
-        let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: server.baseURL, pin: server.fingerprint)
-        try store.initialize(
-            serverURL: server.baseURL, trust: .pinned(fingerprint: server.fingerprint, certificatePEM: pem))
-        let connection = try ServerConnection(serverURL: server.baseURL, trust: try store.settings().trust!)
-        let password = "a long enough password"
-        if register { _ = try await connection.register(handle: handle, password: password, displayName: nil) }
-        let session = try await connection.login(handle: handle, password: password)
-        try store.saveSession(token: session.token, member: session.member)
-        return Device(home: home, store: store, connection: connection)
-    }
-
-    @discardableResult
-    func sync(_ transport: (any SyncTransport)? = nil) async throws -> SyncSummary {
-        try await SyncEngine(store: store, transport: transport ?? connection).sync()
-    }
-
-    func close() async throws {
-        try await connection.shutdown()
-        try store.close()
-    }
-
-    /// The body of a reflection as this device shows it.
-    func body(_ id: UUID) throws -> String { try store.reflection(id: id).reflection.body }
-}
-
 /// A transport that loses responses or fails part-way, to interrupt a sync at chosen points.
 final class FaultyTransport: SyncTransport {
     struct Injected: Error {}

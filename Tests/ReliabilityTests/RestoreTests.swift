@@ -10,58 +10,13 @@ import Testing
 /// Backups of a running server, and devices recovering after the server is restored from one (SQLite; the
 /// README gives the PostgreSQL commands, and `reflectd mark-restored` gives the same client recovery).
 @Suite(.serialized) struct RestoreTests {
-    /// A client home logged in to `server`.
-    struct Home {
-        let store: ClientStore
-        let connection: ServerConnection
-
-        static func make(_ server: LiveServer, _ handle: String, register: Bool) async throws -> Home {
-            let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "restore-home"))
-            let pem = try await ServerConnection.fetchPinnedCertificate(
-                serverURL: server.baseURL, pin: server.fingerprint)
-            try store.initialize(
-                serverURL: server.baseURL, trust: .pinned(fingerprint: server.fingerprint, certificatePEM: pem))
-            let connection = try ServerConnection(serverURL: server.baseURL, trust: try store.settings().trust!)
-            let password = "a long enough password"
-            if register { _ = try await connection.register(handle: handle, password: password, displayName: nil) }
-            let session = try await connection.login(handle: handle, password: password)
-            try store.saveSession(token: session.token, member: session.member)
-            return Home(store: store, connection: connection)
-        }
-
-        @discardableResult
-        func sync() async throws -> SyncSummary { try await SyncEngine(store: store, transport: connection).sync() }
-
-        /// Logs in again (a restore ends every session).
-        func login(_ handle: String) async throws {
-            let session = try await connection.login(handle: handle, password: "a long enough password")
-            try store.saveSession(token: session.token, member: session.member)
-        }
-
-        func close() async throws {
-            try await connection.shutdown()
-            try store.close()
-        }
-
-        /// Every live record this device holds: id → text.
-        func texts() throws -> [UUID: String] {
-            var texts: [UUID: String] = [:]
-            for listed in try store.reflections() where !listed.reflection.deleted {
-                let local = try store.reflection(id: listed.reflection.id)
-                texts[local.reflection.id] = local.reflection.body
-                for comment in local.comments where !comment.comment.deleted {
-                    texts[comment.comment.id] = comment.comment.body
-                }
-            }
-            return texts
-        }
-    }
+    typealias Home = Device
 
     @Test func devicesThatSyncedAfterTheBackupSendBackWhatTheRestoredServerLacks() async throws {
         var server = try await LiveServer.start()
-        let laptop = try await Home.make(server, "amara", register: true)
-        let phone = try await Home.make(server, "amara", register: false)
-        let bo = try await Home.make(server, "bo.k", register: true)
+        let laptop = try await Home.make(server, handle: "amara", register: true)
+        let phone = try await Home.make(server, handle: "amara", register: false)
+        let bo = try await Home.make(server, handle: "bo.k", register: true)
 
         // Before the backup.
         let kept = try laptop.store.write(title: "Kept", body: "Written before the backup.\n", visibility: .community)
@@ -125,7 +80,7 @@ import Testing
         #expect(boSees[comment.id] == "Bo's comment after the backup.")
         #expect(boSees[deletedLater.id] == nil)
         // And a device that never saw the restore's first version gets it all from the server alone.
-        let fresh = try await Home.make(server, "amara", register: false)
+        let fresh = try await Home.make(server, handle: "amara", register: false)
         try await fresh.sync()
         #expect(try fresh.texts() == expected)
         #expect(try laptop.store.events(limit: 200).contains { $0.outcome == "resync" })
@@ -138,8 +93,8 @@ import Testing
     /// (merged, or one as a conflict revision), never one silently over the other.
     @Test func sameVersionNumbersFromTwoHistoriesKeepBothTexts() async throws {
         var server = try await LiveServer.start()
-        let laptop = try await Home.make(server, "amara", register: true)
-        let phone = try await Home.make(server, "amara", register: false)
+        let laptop = try await Home.make(server, handle: "amara", register: true)
+        let phone = try await Home.make(server, handle: "amara", register: false)
         let record = try laptop.store.write(title: "Allyship", body: "First line.\n")
         try await laptop.sync()
         try await phone.sync()
@@ -266,7 +221,7 @@ import Testing
         #expect(compacted.status == 0, "\(compacted.stderr)")
         let report = try JSONDecoder().decode(CompactionReport.self, from: Data(compacted.stdout.utf8))
         #expect(report.tombstones == 0 && report.horizon == 0 && report.batches > 0)
-        let refused = try await CLIRunner.run("reflectd", ["compact", "--data", data, "--keep-days", "0"])
+        let refused = try await CLIRunner.run("reflectd", ["compact", "--data", data, "--keep-days", "-1"])
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("--keep-days"))
         let badSchedule = try await CLIRunner.run("reflectd", ["serve", "--data", data, "--compact-every", "-1"])

@@ -151,6 +151,29 @@ extension ClientStore {
                     if mine && !row.fields.deleted && reason == .expired && entity == .comment && pending > 0 {
                         continue
                     }
+                    if mine && !row.fields.deleted && reason == .expired && pending > 0 {
+                        // Deleted elsewhere and compacted: its id can never be used again (the server keeps it so
+                        // that nothing deleted comes back), so the edit made here is kept as a new reflection —
+                        // private, whatever the old one was, so that nothing its author withdrew is shown again.
+                        var copy = row
+                        copy.id = UUID()
+                        copy.serverVersion = 0
+                        copy.serverFields = nil
+                        copy.fields.visibility = .private
+                        try db.execute(
+                            sql: "DELETE FROM outbox WHERE record_id = ? AND state = 'pending'",
+                            arguments: [row.id.uuidString])
+                        try LocalRow.delete(db, entity, row.id)
+                        try copy.save(db)
+                        try requeue(db, copy, settings: settings, operation: .create, base: nil)
+                        try logEvent(
+                            db, run: run, direction: "pull", mutation: nil, entity: entity, recordID: copy.id,
+                            outcome: "kept",
+                            detail: "edited here after it was deleted on another device: kept as a new private "
+                                + "reflection (it was \(row.id.uuidString.prefix(8)))")
+                        report.resent += 1
+                        continue
+                    }
                     if mine && !row.fields.deleted && (reason == .restored || pending > 0) {
                         row.serverVersion = 0
                         row.serverFields = nil

@@ -139,6 +139,11 @@ extension ClientStore {
                         version <= local.serverVersion, let server = local.serverFields, local.fields != server,
                         try Self.pendingCount(db, mutation.target.id) == 0
                     {
+                        // Whatever this device showed is written to the log before the server's text replaces it.
+                        try logEvent(
+                            db, run: run, direction: "push", mutation: mutation, outcome: "settled",
+                            detail: "the server's text replaces this device's: "
+                                + [local.fields.title, local.fields.body].compactMap { $0 }.joined(separator: "\n"))
                         local.fields = server
                         try local.save(db)
                     }

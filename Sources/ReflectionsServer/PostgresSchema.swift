@@ -192,6 +192,13 @@ enum PostgresSchema {
         -- reflectd server database, PostgreSQL. Migration "0007_horizon" (see Schema/server/0007_horizon.sql).
         ALTER TABLE server_epoch ADD COLUMN horizon BIGINT NOT NULL DEFAULT 0;
         """
+    /// `Schema/server/postgres/0008_compacted_records.sql`
+    static let v0008 = """
+        -- reflectd server database, PostgreSQL. Migration "0008_compacted_records" (see Schema/server/0008_compacted_records.sql).
+        CREATE TABLE compacted_records (
+            id TEXT PRIMARY KEY NOT NULL
+        );
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
@@ -201,5 +208,6 @@ enum PostgresSchema {
         ("0005_names", v0005),
         ("0006_epoch", v0006),
         ("0007_horizon", v0007),
+        ("0008_compacted_records", v0008),
     ]
 }

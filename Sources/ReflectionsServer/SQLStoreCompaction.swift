@@ -40,17 +40,21 @@ enum SQLStoreCompaction {
     static let batchSize = 200
 
     /// One batch of tombstones of `entity`; returns what it removed (0 tombstones: done).
-    static func tombstoneBatch(_ tx: any SQLTransaction, entity: EntityKind, cutoff: Int64) throws -> (
+    ///
+    /// Tombstones are chosen by sequence number, at or below `oldest` (the newest change older than the
+    /// retention), not by their own time: a tombstone given a new sequence number later (a visibility cascade)
+    /// stays until that number is old too, so the horizon never jumps ahead of the retention. The horizon becomes
+    /// `oldest` (a time, not the place of anyone's delete), or a removed comment's number if that is higher.
+    static func tombstoneBatch(_ tx: any SQLTransaction, entity: EntityKind, oldest: Int64) throws -> (
         tombstones: Int, comments: Int, versions: Int
     ) {
         try tx.lockChangeFeed()
         let table = entity == .reflection ? "reflections" : "comments"
         let rows = try tx.fetchAll(
-            "SELECT id, seq FROM \(table) WHERE deleted = TRUE AND updated_at < ? ORDER BY seq LIMIT ?", cutoff,
-            batchSize)
+            "SELECT id, seq FROM \(table) WHERE deleted = TRUE AND seq <= ? ORDER BY seq LIMIT ?", oldest, batchSize)
         guard !rows.isEmpty else { return (0, 0, 0) }
         let ids = rows.map { $0.text("id") }
-        var horizon = rows.map { $0.integer("seq") }.max() ?? 0
+        var horizon = oldest
         var versions = 0
         var comments = 0
         for chunk in SQLList.chunks(ids) {
@@ -83,6 +87,15 @@ enum SQLStoreCompaction {
             }
             comments += commentIDs.count
             try tx.execute("DELETE FROM \(table) WHERE id IN (\(list))", chunk.map { SQLValue.text($0) })
+            for removed in [chunk, commentIDs] where !removed.isEmpty {
+                for part in SQLList.chunks(removed) {
+                    try tx.execute(
+                        """
+                        INSERT INTO compacted_records (id) VALUES \(part.map { _ in "(?)" }.joined(separator: ","))
+                        ON CONFLICT (id) DO NOTHING
+                        """, part.map { SQLValue.text($0) })
+                }
+            }
         }
         try tx.execute("UPDATE server_epoch SET horizon = ? WHERE id = 1 AND horizon < ?", horizon, horizon)
         return (rows.count, comments, versions)
@@ -99,8 +112,8 @@ enum SQLStoreCompaction {
                 )
             case .ledger:
                 (
-                    "SELECT mutation_id AS id FROM applied_mutations WHERE applied_at < ? LIMIT ?",
-                    "DELETE FROM applied_mutations WHERE mutation_id IN"
+                    "SELECT client_id || ' ' || mutation_id AS id FROM applied_mutations WHERE applied_at < ? LIMIT ?",
+                    "DELETE FROM applied_mutations WHERE client_id || ' ' || mutation_id IN"
                 )
             case .log:
                 (
@@ -131,10 +144,14 @@ extension ServerStore where Self: SQLEngine {
         let cutoff = now - Int64(keepDays) * 86_400_000
         var report = CompactionReport(
             tombstones: 0, commentsOfTombstones: 0, versions: 0, ledger: 0, log: 0, horizon: 0, batches: 0)
+        // The newest change older than the retention: what may be removed lies at or below it.
+        let oldest = try await read { tx in
+            try tx.fetchOne("SELECT MAX(seq) AS seq FROM change_log WHERE at < ?", cutoff)?.optionalInteger("seq") ?? 0
+        }
         for entity in [EntityKind.comment, .reflection] {
             while true {
                 let removed = try await write { tx in
-                    try SQLStoreCompaction.tombstoneBatch(tx, entity: entity, cutoff: cutoff)
+                    try SQLStoreCompaction.tombstoneBatch(tx, entity: entity, oldest: oldest)
                 }
                 report.batches += 1
                 report.tombstones += removed.tombstones
@@ -143,18 +160,16 @@ extension ServerStore where Self: SQLEngine {
                 if removed.tombstones < SQLStoreCompaction.batchSize { break }
             }
         }
-        // The newest change older than the retention: once ledger entries that old are gone, a device that has
-        // not synced since then might send an unanswered mutation again that the server no longer recognises, so
-        // such devices resync first (the horizon covers them too).
-        let oldest = try await read { tx in
-            try tx.fetchOne("SELECT MAX(seq) AS seq FROM change_log WHERE at < ?", cutoff)?.optionalInteger("seq") ?? 0
+        // Before any ledger entry goes, the horizon covers every device that may still re-send one (under the
+        // change-feed lock, so no push is between its check and its ledger lookup).
+        try await write { tx in
+            guard
+                try !tx.fetchAll("SELECT 1 AS one FROM applied_mutations WHERE applied_at < ? LIMIT 1", cutoff).isEmpty
+            else { return }
+            try tx.lockChangeFeed()
+            try tx.execute("UPDATE server_epoch SET horizon = ? WHERE id = 1 AND horizon < ?", oldest, oldest)
         }
         for kind in [SQLStoreCompaction.OldRows.resolvedRevisions, .ledger, .log] {
-            if kind == .log && report.ledger > 0 {
-                try await write { tx in
-                    try tx.execute("UPDATE server_epoch SET horizon = ? WHERE id = 1 AND horizon < ?", oldest, oldest)
-                }
-            }
             while true {
                 let removed = try await write { tx in try SQLStoreCompaction.oldRowsBatch(tx, kind, cutoff: cutoff) }
                 report.batches += 1

@@ -83,8 +83,10 @@ enum SQLStorePush {
             for chunk in SQLList.chunks(created) {
                 let list = SQLList.placeholders(chunk.count)
                 let rows = try tx.fetchAll(
-                    "SELECT id FROM reflections WHERE id IN (\(list)) UNION ALL SELECT id FROM comments WHERE id IN (\(list))",
-                    chunk.map(\.sqlValue) + chunk.map(\.sqlValue))
+                    """
+                    SELECT id FROM reflections WHERE id IN (\(list)) UNION ALL SELECT id FROM comments WHERE id IN (\(list))
+                    UNION ALL SELECT id FROM compacted_records WHERE id IN (\(list))
+                    """, chunk.map(\.sqlValue) + chunk.map(\.sqlValue) + chunk.map(\.sqlValue))
                 for row in rows { idsInUse.insert(row.uuid("id")) }
             }
         }

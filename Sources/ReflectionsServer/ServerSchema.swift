@@ -209,6 +209,16 @@ enum ServerSchema {
         -- resyncs. 0: nothing removed yet.
         ALTER TABLE server_epoch ADD COLUMN horizon INTEGER NOT NULL DEFAULT 0;
         """
+    /// `Schema/server/0008_compacted_records.sql`
+    static let v0008 = """
+        -- reflectd server database, SQLite. Migration "0008_compacted_records".
+        -- The ids of records that compaction removed (ids only, nothing of their content): a create naming one again is
+        -- `already_exists`, so a device that re-sends an old create, or still holds a copy, can never bring back a
+        -- record its author deleted.
+        CREATE TABLE compacted_records (
+            id TEXT PRIMARY KEY NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
@@ -218,5 +228,6 @@ enum ServerSchema {
         ("0005_names", v0005),
         ("0006_epoch", v0006),
         ("0007_horizon", v0007),
+        ("0008_compacted_records", v0008),
     ]
 }

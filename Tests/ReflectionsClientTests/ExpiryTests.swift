@@ -37,12 +37,16 @@ import Testing
             #expect((try? bo.store.reflection(id: editedThere.id)) == nil)
             #expect(try bo.body(changed.id) == "Edited on the laptop, later.\n")
 
-            // The phone: its edit of the deleted reflection brings it back (an edit wins over a delete), its
-            // private edit goes out, the one it never touched is gone, the laptop's edit arrives.
+            // The phone: its edit of the deleted (and compacted) reflection is kept as a new private reflection —
+            // the old id never comes back, and nothing its author withdrew is shown again; its private edit goes
+            // out, the one it never touched is gone, the laptop's edit arrives.
             let phoneSync = try await phone.sync()
             #expect(phoneSync.resync?.reason == .expired)
             #expect(phoneSync.rejected == 0)
-            #expect(try phone.body(editedThere.id) == "Edited on the phone, offline.\n")
+            #expect((try? phone.store.reflection(id: editedThere.id)) == nil)
+            let kept = try #require(
+                try phone.store.reflections().first { $0.reflection.body == "Edited on the phone, offline.\n" })
+            #expect(kept.reflection.visibility == .private)
             #expect(try phone.body(changed.id) == "Edited on the laptop, later.\n")
             #expect((try? phone.store.reflection(id: gone.id)) == nil)
             #expect(try phone.store.status().pendingMutations == 0)
@@ -50,9 +54,9 @@ import Testing
             #expect(try phone.store.status().lastResync?.detail.contains("compacted") == true)
 
             for device in [laptop, bo] { try await device.sync() }
-            #expect(try laptop.body(editedThere.id) == "Edited on the phone, offline.\n")
+            #expect(try laptop.body(kept.reflection.id) == "Edited on the phone, offline.\n")
             #expect(try laptop.body(mine.id) == "Private words, and more from the phone.\n")
-            #expect(try bo.body(editedThere.id) == "Edited on the phone, offline.\n")
+            #expect((try? bo.store.reflection(id: kept.reflection.id)) == nil)
             #expect((try? bo.store.reflection(id: mine.id)) == nil)
             for device in [laptop, phone, bo] { try await device.close() }
         }

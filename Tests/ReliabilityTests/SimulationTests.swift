@@ -66,6 +66,7 @@ import Testing
                 "compactions": t.compactions, "tombstones_compacted": t.compactedTombstones,
                 "edits_checked": t.edits, "edits_exempt_deleted": t.exempt, "edits_in_revisions": t.inRevisions,
                 "edits_rejected_kept": t.rejectedKept, "comments_hidden_with_reflection": t.hiddenWithReflection,
+                "edits_kept_as_new_after_compaction": t.keptAsNew,
                 "lost": t.lost, "duplicated": t.duplicated, "leaked": t.leaked, "diverged": t.diverged,
                 "failed_seeds": t.failedSeeds,
             ].merging(t.rejections.map { ("rejected_\($0.key)", $0.value) }, uniquingKeysWith: +))
@@ -88,6 +89,7 @@ struct SimulationTotals: Sendable {
     var inRevisions = 0
     var rejectedKept = 0
     var hiddenWithReflection = 0
+    var keptAsNew = 0
     var rejections: [String: Int] = [:]
     var lost = 0
     var duplicated = 0
@@ -107,6 +109,7 @@ struct SimulationTotals: Sendable {
         inRevisions += simulation.figures.inRevisions
         rejectedKept += simulation.figures.rejectedKept
         hiddenWithReflection += simulation.figures.hiddenWithReflection
+        keptAsNew += simulation.figures.keptAsNew
         rejections.merge(simulation.figures.rejections, uniquingKeysWith: +)
         lost += problems.filter { $0.contains("is lost") }.count
         duplicated += problems.filter { $0.contains("applied twice") }.count
@@ -245,6 +248,7 @@ final class Simulation: @unchecked Sendable {
         var inRevisions = 0
         var rejectedKept = 0
         var hiddenWithReflection = 0
+        var keptAsNew = 0
         var rejections: [String: Int] = [:]
     }
 
@@ -568,6 +572,13 @@ final class Simulation: @unchecked Sendable {
                 }
             }) {
                 figures.inRevisions += 1
+                continue
+            }
+            // Edited on a device after another deleted it and the server compacted it: kept under a new id.
+            if mine.contains(where: { device in
+                device.records.values.contains { !$0.deleted && ($0.title + "\n" + $0.body).contains(text) }
+            }) {
+                figures.keptAsNew += 1
                 continue
             }
             let allowed: Set<String> =

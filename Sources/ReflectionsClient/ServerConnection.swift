@@ -182,13 +182,13 @@ public final class ServerConnection: SyncTransport {
     }
 
     public func pull(
-        since: Int64, limit: Int, token: String, epoch: String? = nil, fullDownload: Bool = false
+        since: Int64, limit: Int, token: String, epoch: String? = nil, fullDownload: DownloadFromZero? = nil
     ) async throws -> PullResponse {
         let known = epoch.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }
         return try await send(
             .GET,
             "/v1/sync/pull?since=\(since)&limit=\(limit)" + (known.map { "&epoch=\($0)" } ?? "")
-                + (fullDownload ? "&full=1" : ""),
+                + (fullDownload.map { "&full=1" + ($0.horizon.map { "&horizon=\($0)" } ?? "") } ?? ""),
             body: Optional<Empty>.none, token: token)
     }
 

@@ -188,11 +188,11 @@ public struct SyncEngine: Sendable {
         var since = settings.cursor
         let epoch = settings.epoch
         var page = try await transport.pull(
-            since: since, limit: pageSize, token: token, epoch: epoch, fullDownload: false)
+            since: since, limit: pageSize, token: token, epoch: epoch, fullDownload: nil)
         while page.hasMore {
             let (transport, next, limit) = (self.transport, page.nextCursor, pageSize)
             async let following = transport.pull(
-                since: next, limit: limit, token: token, epoch: epoch, fullDownload: false)
+                since: next, limit: limit, token: token, epoch: epoch, fullDownload: nil)
             try store.applyPull(run: run, page: page, since: since, own: own, knownEpoch: epoch, counts: &counts)
             progress(.pulling(received: counts.pulled))
             since = next
@@ -213,11 +213,14 @@ public struct SyncEngine: Sendable {
         var received = 0
         var resent = 0
         var epoch: String?
+        var horizon: Int64?
         while true {
             // Later pages name the first page's epoch: a second restore during the resync is a 409, and the next
             // sync starts the resync again instead of mixing two histories.
             let page = try await transport.pull(
-                since: since, limit: pageSize, token: token, epoch: epoch, fullDownload: true)
+                since: since, limit: pageSize, token: token, epoch: epoch,
+                fullDownload: DownloadFromZero(horizon: horizon))
+            horizon = horizon ?? page.horizon
             resent += try store.applyResyncPage(run: run, page: page, reason: reason)
             received += page.changes.count
             epoch = page.epoch ?? epoch

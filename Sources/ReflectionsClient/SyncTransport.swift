@@ -7,6 +7,18 @@ public protocol SyncTransport: Sendable {
     /// differs).
     /// `fullDownload`: this page belongs to a download that started from 0 (a resync), whose cursors may pass
     /// below the server's compaction horizon on their way.
-    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: Bool) async throws
+    ///
+    /// `fullDownload` carries the horizon the download's first page named (nil: not a download from 0).
+    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: DownloadFromZero?) async throws
         -> PullResponse
+}
+
+/// A page of a download that started from 0 (a resync): its cursors may pass below the compaction horizon, and
+/// `horizon` is the one its first page named (a later page is refused if it moved: the download starts again).
+public struct DownloadFromZero: Sendable, Hashable {
+    public var horizon: Int64?
+
+    public init(horizon: Int64?) {
+        self.horizon = horizon
+    }
 }

@@ -268,6 +268,7 @@ extension PullResponse {
         json.add("nextCursor", nextCursor)
         json.add("hasMore", hasMore)
         json.add("epoch", epoch)
+        json.add("horizon", horizon)
         return json.finish()
     }
 }

@@ -227,9 +227,13 @@ extension ServerStore where Self: SQLEngine {
         try await write { tx in try SQLStorePush.push(tx, request, by: member, now: now) }
     }
 
-    public func pull(for member: Member, since: Int64, limit: Int, fullDownload: Bool) async throws -> PullResponse {
+    public func pull(
+        for member: Member, since: Int64, limit: Int, fullDownload: Bool, downloadHorizon: Int64?
+    ) async throws -> PullResponse {
         try await read { tx in
-            try SQLStorePull.pull(tx, for: member, since: since, limit: limit, fullDownload: fullDownload)
+            try SQLStorePull.pull(
+                tx, for: member, since: since, limit: limit, fullDownload: fullDownload,
+                downloadHorizon: downloadHorizon)
         }
     }
 

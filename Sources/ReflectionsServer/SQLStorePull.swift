@@ -13,11 +13,16 @@ enum SQLStorePull {
     /// When the page is not full, `nextCursor` is the newest sequence number of the whole log, so the next pull
     /// after a quiet period scans nothing, whatever the size of the database.
     static func pull(
-        _ tx: any SQLTransaction, for member: Member, since: Int64, limit: Int, fullDownload: Bool = false
+        _ tx: any SQLTransaction, for member: Member, since: Int64, limit: Int, fullDownload: Bool = false,
+        downloadHorizon: Int64? = nil
     ) throws -> PullResponse {
-        // From the pull's own snapshot: a cursor below the horizon may have missed a compacted delete.
+        // From the pull's own snapshot: a cursor below the horizon may have missed a compacted delete; so may a
+        // download from 0 whose horizon moved between its pages.
         let state = try databaseState(tx)
         if since > 0 && since < state.horizon && !fullDownload { throw ServerError.cursorExpired }
+        if since > 0, fullDownload, let downloadHorizon, downloadHorizon < state.horizon {
+            throw ServerError.cursorExpired
+        }
         let me = member.id.uuidString
         let viewer = Access.Viewer(member)
         let reflections = try tx.fetchAll(
@@ -59,7 +64,11 @@ enum SQLStorePull {
             entry.kind.map { change(for: entry.record, kind: $0, viewer: viewer, revisions: revisions) }
         }
         try name(&changes, tx)
-        return PullResponse(changes: changes, nextCursor: nextCursor, hasMore: hasMore, epoch: state.epoch)
+        // The horizon only where a download from 0 needs it (its first page), so that the pulls of a quiet device
+        // stay as small as they were.
+        return PullResponse(
+            changes: changes, nextCursor: nextCursor, hasMore: hasMore, epoch: state.epoch,
+            horizon: since == 0 || fullDownload ? state.horizon : nil)
     }
 
     /// The database's epoch and compaction horizon.

@@ -66,7 +66,10 @@ public protocol ServerStore: Sendable {
     ///
     /// A `since` above 0 and below the compaction horizon throws 410 `cursor_expired`, unless `fullDownload`
     /// says the caller is paging a download that started from 0 (a resync), which passes such cursors on its way.
-    func pull(for member: Member, since: Int64, limit: Int, fullDownload: Bool) async throws -> PullResponse
+    /// `downloadHorizon`: for a download from 0, the horizon its first page named; a later page is refused (410)
+    /// if the horizon has moved since.
+    func pull(for member: Member, since: Int64, limit: Int, fullDownload: Bool, downloadHorizon: Int64?) async throws
+        -> PullResponse
     /// The change log: a member's own entries, or everyone's for `nil` (the operator).
     func log(for member: Member?, since: Int64, limit: Int) async throws -> LogResponse
     /// The database's epoch: made with the database, and made anew by ``renewEpoch(now:)`` when it is restored
@@ -93,6 +96,6 @@ public protocol ServerStore: Sendable {
 extension ServerStore {
     /// A pull that checks the compaction horizon (see ``pull(for:since:limit:fullDownload:)``).
     public func pull(for member: Member, since: Int64, limit: Int) async throws -> PullResponse {
-        try await pull(for: member, since: since, limit: limit, fullDownload: false)
+        try await pull(for: member, since: since, limit: limit, fullDownload: false, downloadHorizon: nil)
     }
 }

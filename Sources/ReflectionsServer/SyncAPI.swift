@@ -193,7 +193,11 @@ public struct SyncAPI: Sendable {
         let limit = try integerParameter(
             request, "limit", default: Int64(Limits.pullDefaultLimit), range: 1...Int64(Limits.pullMaxLimit))
         let full = request.uri.queryParameters["full"] == "1"
-        let page = try await store.pull(for: member, since: since, limit: Int(limit), fullDownload: full)
+        let downloadHorizon = try request.uri.queryParameters["horizon"].map { _ in
+            try integerParameter(request, "horizon", default: 0, range: 0...Int64.max)
+        }
+        let page = try await store.pull(
+            for: member, since: since, limit: Int(limit), fullDownload: full, downloadHorizon: downloadHorizon)
         // The epoch comes from the page's own snapshot, so a page of another history is never served as this one.
         if let claimed = request.uri.queryParameters["epoch"], Substring(page.epoch ?? "") != claimed {
             throw ServerError.serverRestored

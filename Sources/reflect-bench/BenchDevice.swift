@@ -17,7 +17,7 @@ final class TimingTransport: SyncTransport {
         return response
     }
 
-    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: Bool) async throws
+    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: DownloadFromZero?) async throws
         -> PullResponse
     {
         let (response, seconds) = try await Stats.time {

@@ -40,7 +40,7 @@ final class FaultyTransport: SyncTransport {
         return response
     }
 
-    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: Bool) async throws
+    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: DownloadFromZero?) async throws
         -> PullResponse
     {
         let fail = pullPagesBeforeFailure.withLock { count in

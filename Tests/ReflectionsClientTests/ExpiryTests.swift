@@ -61,4 +61,67 @@ import Testing
             for device in [laptop, phone, bo] { try await device.close() }
         }
     }
+
+    /// A transport that runs `between` once, after the first page of a download from 0.
+    final class BetweenPages: SyncTransport {
+        let inner: any SyncTransport
+        let between: LockedBox<(@Sendable () async throws -> Void)?>
+
+        init(_ inner: any SyncTransport, between: @escaping @Sendable () async throws -> Void) {
+            self.inner = inner
+            self.between = LockedBox(between)
+        }
+
+        func push(_ request: PushRequest, token: String) async throws -> PushResponse {
+            try await inner.push(request, token: token)
+        }
+
+        func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: DownloadFromZero?)
+            async throws -> PullResponse
+        {
+            if fullDownload != nil && since > 0,
+                let run = between.update({ hook in
+                    defer { hook = nil }
+                    return hook
+                })
+            {
+                try await run()
+            }
+            return try await inner.pull(
+                since: since, limit: limit, token: token, epoch: epoch, fullDownload: fullDownload)
+        }
+    }
+
+    /// A resync whose pages straddle a compaction starts again, so a record deleted between its pages does not
+    /// stay on the device.
+    @Test func aResyncThatStraddlesACompactionStartsAgain() async throws {
+        try await LiveServer.with { server in
+            let laptop = try await Device.make(server, handle: "amara", register: true)
+            let bo = try await Device.make(server, handle: "bo.k", register: true)
+            let early = try laptop.store.write(title: "Early", body: "Shared first.\n", visibility: .community)
+            _ = try laptop.store.write(title: "Later", body: "Shared next.\n", visibility: .community)
+            for device in [laptop, bo] { try await device.sync() }
+            // Bo's cursor falls below the horizon.
+            let gone = try laptop.store.write(title: "Gone", body: "Deleted soon.\n", visibility: .community)
+            try await laptop.sync()
+            try laptop.store.delete(.reflection, id: gone.id)
+            try await laptop.sync()
+            _ = try await server.store.compact(keepDays: 0, now: WallClock.system.now() + 1)
+
+            // During Bo's resync, after its first page (which holds "Early"), "Early" is deleted and compacted.
+            let hook = BetweenPages(bo.connection) {
+                try laptop.store.delete(.reflection, id: early.id)
+                try await laptop.sync()
+                _ = try await server.store.compact(keepDays: 0, now: WallClock.system.now() + 1)
+            }
+            await #expect(throws: ClientError.self) {
+                try await SyncEngine(store: bo.store, transport: hook, pageSize: 1).sync()
+            }
+            let again = try await SyncEngine(store: bo.store, transport: bo.connection, pageSize: 1).sync()
+            #expect(again.resync?.reason == .expired)
+            #expect((try? bo.store.reflection(id: early.id)) == nil)
+            #expect((try? bo.store.reflection(id: gone.id)) == nil)
+            for device in [laptop, bo] { try await device.close() }
+        }
+    }
 }

@@ -185,7 +185,7 @@ final class SimTransport: SyncTransport {
         }
     }
 
-    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: Bool) async throws
+    func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: DownloadFromZero?) async throws
         -> PullResponse
     {
         let fail = fault.withLock { fault -> Bool in
@@ -199,7 +199,9 @@ final class SimTransport: SyncTransport {
             throw Injected()
         }
         return try await asClient {
-            try await server.pull(for: member, since: since, limit: limit, fullDownload: fullDownload)
+            try await server.pull(
+                for: member, since: since, limit: limit, fullDownload: fullDownload != nil,
+                downloadHorizon: fullDownload?.horizon)
         }
     }
 }

@@ -38,25 +38,18 @@ public final class EventHub: Sendable {
         }
     }
 
-    /// Why a stream is asked to look again.
-    public enum Wake: Sendable {
-        /// Something was committed (here, on another server, or by another process).
-        case changed
-        /// The heartbeat: send a comment, and re-check as well.
-        case heartbeat
-    }
-
     /// One open stream's place in the hub.
     public struct Subscription: Sendable {
         let id: UUID
         let memberID: UUID
-        /// The wakes, newest kept when the stream is busy.
-        public let wakes: AsyncStream<Wake>
+        /// The wakes, one kept when the stream is busy. A wake carries nothing: every one means "look again", and
+        /// the stream decides by the time since its last write whether a heartbeat is due.
+        public let wakes: AsyncStream<Void>
     }
 
     private struct Entry {
         var memberID: UUID
-        var continuation: AsyncStream<Wake>.Continuation
+        var continuation: AsyncStream<Void>.Continuation
     }
 
     private struct State {
@@ -81,14 +74,14 @@ public final class EventHub: Sendable {
 
     /// Registers a stream; throws 429 over a limit and 503 once the server is stopping.
     func open(memberID: UUID) throws -> Subscription {
-        let (wakes, continuation) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(1))
+        let (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let id = UUID()
         try state.withLock { state in
             try Self.checkRoom(state, memberID, configuration)
             state.streams[id] = Entry(memberID: memberID, continuation: continuation)
         }
         // The first check runs at once: it catches up from the cursor the client named.
-        continuation.yield(.changed)
+        continuation.yield()
         return Subscription(id: id, memberID: memberID, wakes: wakes)
     }
 
@@ -99,9 +92,9 @@ public final class EventHub: Sendable {
     }
 
     /// Wakes every stream (after a commit here, or a sign of one elsewhere).
-    public func notify(_ wake: Wake = .changed) {
+    public func notify() {
         for continuation in state.withLock({ $0.streams.values.map(\.continuation) }) {
-            continuation.yield(wake)
+            continuation.yield()
         }
     }
 
@@ -122,7 +115,7 @@ public final class EventHub: Sendable {
             } catch {
                 return
             }
-            notify(.heartbeat)
+            notify()
         }
     }
 

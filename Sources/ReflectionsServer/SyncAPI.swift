@@ -4,7 +4,6 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 import ReflectionsModel
-import Synchronization
 
 /// The HTTP endpoints of reflectd, generic over the storage behind them.
 ///

@@ -45,14 +45,19 @@ enum SQLStoreCompaction {
     /// retention), not by their own time: a tombstone given a new sequence number later (a visibility cascade)
     /// stays until that number is old too, so the horizon never jumps ahead of the retention. The horizon becomes
     /// `oldest` (a time, not the place of anyone's delete), or a removed comment's number if that is higher.
-    static func tombstoneBatch(_ tx: any SQLTransaction, entity: EntityKind, oldest: Int64) throws -> (
-        tombstones: Int, comments: Int, versions: Int
-    ) {
+    ///
+    /// Batches walk the sequence numbers upwards from `after` (the last one the previous batch removed), so the
+    /// live records below it are read once per compaction, not once per batch: a sequence number only grows, so
+    /// no tombstone can appear behind the walk.
+    static func tombstoneBatch(_ tx: any SQLTransaction, entity: EntityKind, oldest: Int64, after: Int64) throws
+        -> (tombstones: Int, comments: Int, versions: Int, last: Int64)
+    {
         try tx.lockChangeFeed()
         let table = entity == .reflection ? "reflections" : "comments"
         let rows = try tx.fetchAll(
-            "SELECT id, seq FROM \(table) WHERE deleted = TRUE AND seq <= ? ORDER BY seq LIMIT ?", oldest, batchSize)
-        guard !rows.isEmpty else { return (0, 0, 0) }
+            "SELECT id, seq FROM \(table) WHERE seq > ? AND seq <= ? AND deleted = TRUE ORDER BY seq LIMIT ?", after,
+            oldest, batchSize)
+        guard let last = rows.last?.integer("seq") else { return (0, 0, 0, after) }
         let ids = rows.map { $0.text("id") }
         var horizon = oldest
         var versions = 0
@@ -98,38 +103,65 @@ enum SQLStoreCompaction {
             }
         }
         try tx.execute("UPDATE server_epoch SET horizon = ? WHERE id = 1 AND horizon < ?", horizon, horizon)
-        return (rows.count, comments, versions)
+        return (rows.count, comments, versions, last)
     }
 
-    /// One batch of resolved revisions, ledger entries or log rows older than the cutoff; returns how many.
-    static func oldRowsBatch(_ tx: any SQLTransaction, _ kind: OldRows, cutoff: Int64) throws -> Int {
-        let (select, delete): (String, String) =
-            switch kind {
-            case .resolvedRevisions:
-                (
-                    "SELECT id FROM conflict_revisions WHERE resolved_at IS NOT NULL AND resolved_at < ? LIMIT ?",
-                    "DELETE FROM conflict_revisions WHERE id IN"
-                )
-            case .ledger:
-                (
-                    "SELECT client_id || ' ' || mutation_id AS id FROM applied_mutations WHERE applied_at < ? LIMIT ?",
-                    "DELETE FROM applied_mutations WHERE client_id || ' ' || mutation_id IN"
-                )
-            case .log:
-                (
-                    """
-                    SELECT seq AS id FROM change_log
-                    WHERE at < ? AND seq < (SELECT MAX(seq) FROM change_log) ORDER BY seq LIMIT ?
-                    """,
-                    "DELETE FROM change_log WHERE seq IN"
-                )
-            }
-        let ids = try tx.fetchAll(select, cutoff, batchSize).map { row -> SQLValue in
-            kind == .log ? .integer(row.integer("id")) : .text(row.text("id"))
+    /// One batch of resolved revisions, ledger entries or log rows older than the cutoff; returns how many, and
+    /// where the next batch starts.
+    ///
+    /// Each batch starts after the last key the previous one removed and walks the table's own key: rows that
+    /// stay (newer than the cutoff) are read once per compaction, not once per batch, and every delete finds
+    /// its rows by key (a compaction of a large server is linear, not quadratic). Rows written meanwhile are
+    /// newer than the cutoff, so a walk that passes their place misses nothing.
+    static func oldRowsBatch(_ tx: any SQLTransaction, _ kind: OldRows, cutoff: Int64, oldest: Int64, after: OldRowKey)
+        throws -> (removed: Int, last: OldRowKey)
+    {
+        switch kind {
+        case .resolvedRevisions:
+            let ids = try tx.fetchAll(
+                """
+                SELECT id FROM conflict_revisions
+                WHERE id > ? AND resolved_at IS NOT NULL AND resolved_at < ? ORDER BY id LIMIT ?
+                """, after.first, cutoff, batchSize
+            ).map { $0.text("id") }
+            guard let last = ids.last else { return (0, after) }
+            try tx.execute(
+                "DELETE FROM conflict_revisions WHERE id IN (\(SQLList.placeholders(ids.count)))",
+                ids.map { SQLValue.text($0) })
+            return (ids.count, OldRowKey(first: last))
+        case .ledger:
+            let keys = try tx.fetchAll(
+                """
+                SELECT client_id, mutation_id FROM applied_mutations
+                WHERE (client_id, mutation_id) > (?, ?) AND applied_at < ? ORDER BY client_id, mutation_id LIMIT ?
+                """, after.first, after.second, cutoff, batchSize
+            ).map { OldRowKey(first: $0.text("client_id"), second: $0.text("mutation_id")) }
+            guard let last = keys.last else { return (0, after) }
+            try tx.execute(
+                "DELETE FROM applied_mutations WHERE "
+                    + keys.map { _ in "(client_id = ? AND mutation_id = ?)" }.joined(separator: " OR "),
+                keys.flatMap { [SQLValue.text($0.first), .text($0.second)] })
+            return (keys.count, last)
+        case .log:
+            // The log's key is its sequence number, and its rows older than the cutoff lie at or below `oldest`.
+            let seqs = try tx.fetchAll(
+                """
+                SELECT seq FROM change_log
+                WHERE seq <= ? AND at < ? AND seq < (SELECT MAX(seq) FROM change_log) ORDER BY seq LIMIT ?
+                """, oldest, cutoff, batchSize
+            ).map { $0.integer("seq") }
+            guard !seqs.isEmpty else { return (0, after) }
+            try tx.execute(
+                "DELETE FROM change_log WHERE seq IN (\(SQLList.placeholders(seqs.count)))",
+                seqs.map { SQLValue.integer($0) })
+            return (seqs.count, after)
         }
-        guard !ids.isEmpty else { return 0 }
-        try tx.execute("\(delete) (\(SQLList.placeholders(ids.count)))", ids)
-        return ids.count
+    }
+
+    /// Where a batch of ``oldRowsBatch(_:_:cutoff:oldest:after:)`` starts: after this key (empty strings sort first).
+    struct OldRowKey {
+        var first = ""
+        var second = ""
     }
 
     enum OldRows { case resolvedRevisions, ledger, log }
@@ -149,10 +181,12 @@ extension ServerStore where Self: SQLEngine {
             try tx.fetchOne("SELECT MAX(seq) AS seq FROM change_log WHERE at < ?", cutoff)?.optionalInteger("seq") ?? 0
         }
         for entity in [EntityKind.comment, .reflection] {
+            var after: Int64 = 0
             while true {
-                let removed = try await write { tx in
-                    try SQLStoreCompaction.tombstoneBatch(tx, entity: entity, oldest: oldest)
+                let removed = try await write { [after] tx in
+                    try SQLStoreCompaction.tombstoneBatch(tx, entity: entity, oldest: oldest, after: after)
                 }
+                after = removed.last
                 report.batches += 1
                 report.tombstones += removed.tombstones
                 report.commentsOfTombstones += removed.comments
@@ -170,8 +204,12 @@ extension ServerStore where Self: SQLEngine {
             try tx.execute("UPDATE server_epoch SET horizon = ? WHERE id = 1 AND horizon < ?", oldest, oldest)
         }
         for kind in [SQLStoreCompaction.OldRows.resolvedRevisions, .ledger, .log] {
+            var after = SQLStoreCompaction.OldRowKey()
             while true {
-                let removed = try await write { tx in try SQLStoreCompaction.oldRowsBatch(tx, kind, cutoff: cutoff) }
+                let (removed, last) = try await write { [after] tx in
+                    try SQLStoreCompaction.oldRowsBatch(tx, kind, cutoff: cutoff, oldest: oldest, after: after)
+                }
+                after = last
                 report.batches += 1
                 switch kind {
                 case .resolvedRevisions: report.versions += removed

@@ -71,4 +71,50 @@ import Testing
             }
         }
     }
+
+    /// Many batches, with rows that stay between the rows that go: each batch walks on from where the last one
+    /// stopped, removes exactly what is older than the cutoff, and leaves every newer ledger entry working.
+    @Test func batchesWalkPastTheRowsThatStay() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                let amara = try await client.member("amara")
+                var device = MutationFactory()
+                let ids = (0..<600).map { _ in UUID() }
+                for part in stride(from: 0, to: ids.count, by: 300) {
+                    _ = try await client.push(
+                        ids[part..<part + 300].map { device.createReflection(id: $0, visibility: .community) },
+                        client: device.clientID, token: amara.token)
+                }
+                // Every other reflection deleted: 300 tombstones between 300 live records (two batches' worth).
+                let doomed = ids.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+                _ = try await client.push(
+                    doomed.map { device.delete(.reflection, $0, base: 1) }, client: device.clientID, token: amara.token)
+                try await Task.sleep(for: .milliseconds(5))
+                let cutoff = WallClock.system.now()
+                try await Task.sleep(for: .milliseconds(5))
+                // Newer writes, from a second device (its ledger keys sort among the first device's).
+                var phone = MutationFactory()
+                let later = (0..<250).map { _ in phone.createReflection(visibility: .community) }
+                _ = try await client.push(later, client: phone.clientID, token: amara.token)
+
+                let report = try await server.store.compact(keepDays: 0, now: cutoff)
+                #expect(report.tombstones == 300)
+                #expect(report.ledger == 900)
+                #expect(report.log == 900)
+                #expect(report.batches > 8)
+                // What stays: the live records and the newer ones, and the newer ledger entries (sent again,
+                // they are answered from the ledger, not applied twice).
+                let (all, _) = try await client.pullAll(token: amara.token)
+                #expect(Set(all.map(\.id)) == Set(ids.filter { !doomed.contains($0) } + later.map(\.target.id)))
+                let again = try await client.push(Array(later.prefix(3)), client: phone.clientID, token: amara.token)
+                #expect(again.map(\.outcome) == [.duplicate, .duplicate, .duplicate])
+                // A deleted record cannot come back by its old create.
+                var old = MutationFactory()
+                let revived = try await client.push(
+                    [old.createReflection(id: doomed[0])], client: old.clientID, token: amara.token)
+                #expect(revived.first?.outcome == .rejected)
+                #expect(try await server.store.compact(keepDays: 0, now: cutoff).ledger == 0)
+            }
+        }
+    }
 }

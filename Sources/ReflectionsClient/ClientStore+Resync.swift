@@ -148,18 +148,27 @@ extension ClientStore {
                         try Int.fetchOne(
                             db, sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending'",
                             arguments: [row.id.uuidString]) ?? 0
-                    if mine && !row.fields.deleted && reason == .expired && entity == .comment && pending > 0 {
+                    // An own comment whose reflection is still here was deleted (and compacted) elsewhere, as a
+                    // reflection would be; one whose reflection is gone or hidden keeps its pending changes.
+                    let parentSeen =
+                        entity == .comment
+                        ? try Bool.fetchOne(
+                            db, sql: "SELECT EXISTS (SELECT 1 FROM resync_seen WHERE entity = 'reflection' AND id = ?)",
+                            arguments: [row.reflectionID?.uuidString]) ?? false : true
+                    if mine && !row.fields.deleted && reason == .expired && pending > 0 && !parentSeen {
                         continue
                     }
                     if mine && !row.fields.deleted && reason == .expired && pending > 0 {
                         // Deleted elsewhere and compacted: its id can never be used again (the server keeps it so
-                        // that nothing deleted comes back), so the edit made here is kept as a new reflection —
-                        // private, whatever the old one was, so that nothing its author withdrew is shown again.
+                        // that nothing deleted comes back), so the edit made here is kept as a new record, as the
+                        // merge keeps an edit made while another device deleted (an edit wins over a delete). A
+                        // reflection comes back private, whatever it was, so that nothing its author withdrew is
+                        // shown again; a comment goes under the same reflection, where its text was.
                         var copy = row
                         copy.id = UUID()
                         copy.serverVersion = 0
                         copy.serverFields = nil
-                        copy.fields.visibility = .private
+                        if entity == .reflection { copy.fields.visibility = .private }
                         try db.execute(
                             sql: "DELETE FROM outbox WHERE record_id = ? AND state = 'pending'",
                             arguments: [row.id.uuidString])
@@ -169,8 +178,9 @@ extension ClientStore {
                         try logEvent(
                             db, run: run, direction: "pull", mutation: nil, entity: entity, recordID: copy.id,
                             outcome: "kept",
-                            detail: "edited here after it was deleted on another device: kept as a new private "
-                                + "reflection (it was \(row.id.uuidString.prefix(8)))")
+                            detail: "edited here after it was deleted on another device: kept as a new "
+                                + (entity == .reflection ? "private reflection" : "comment")
+                                + " (it was \(row.id.uuidString.prefix(8)))")
                         report.resent += 1
                         continue
                     }

@@ -61,18 +61,26 @@ public struct SyncEngine: Sendable {
         let run = store.startRun()
         var counts = SyncCounts()
         do {
-            var own: Set<Int64>
-            let cursor: Int64
-            do {
-                own = try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
-                cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
-            } catch let error as ClientError
-                where error.serverCode == "server_restored" || error.serverCode == "cursor_expired"
-            {
-                let reason: ResyncReason = error.serverCode == "server_restored" ? .restored : .expired
-                counts.resynced = try await resync(token: token, run: run, reason: reason, progress: progress)
-                own = try await push(clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
-                cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
+            var cursor: Int64 = 0
+            var resyncFor: ResyncReason?
+            // A compaction or a restore may land during the resync itself (or between it and the push), so a
+            // sync resyncs up to ``resyncAttempts`` times before it gives up; the next sync starts again, and
+            // nothing is lost either way.
+            for attempt in 1...Self.resyncAttempts {
+                do {
+                    if let reason = resyncFor {
+                        counts.resynced = try await resync(token: token, run: run, reason: reason, progress: progress)
+                    }
+                    let own = try await push(
+                        clientID: clientID, token: token, run: run, counts: &counts, progress: progress)
+                    cursor = try await pull(token: token, run: run, own: own, counts: &counts, progress: progress)
+                    break
+                } catch let error as ClientError
+                    where attempt < Self.resyncAttempts
+                    && (error.serverCode == "server_restored" || error.serverCode == "cursor_expired")
+                {
+                    resyncFor = error.serverCode == "server_restored" ? .restored : .expired
+                }
             }
             let status = try store.status()
             let summary = SyncSummary(
@@ -88,6 +96,9 @@ public struct SyncEngine: Sendable {
             throw error
         }
     }
+
+    /// How many times one sync starts a resync before it reports the server's answer (1 + 3 retries).
+    static let resyncAttempts = 4
 
     /// Only the push half of a sync (benchmarks time it on its own); logged as a run like a full sync.
     @discardableResult

@@ -62,6 +62,43 @@ import Testing
         }
     }
 
+    /// An own comment edited offline while another device deleted it, and the server compacted the delete: the
+    /// edit is kept as a new comment under the same reflection (as the merge keeps an edit over a delete), and the
+    /// old id stays gone.
+    @Test func aCommentEditedOfflineButDeletedAndCompactedElsewhereIsKeptAsANewComment() async throws {
+        try await LiveServer.with { server in
+            let amara = try await Device.make(server, handle: "amara", register: true)
+            let boLaptop = try await Device.make(server, handle: "bo.k", register: true)
+            let boPhone = try await Device.make(server, handle: "bo.k", register: false)
+            let shared = try amara.store.write(title: "Allyship", body: "Listening first.\n", visibility: .community)
+            try await amara.sync()
+            try await boLaptop.sync()
+            let comment = try boLaptop.store.comment(on: shared.id, body: "Thank you for this.")
+            try await boLaptop.sync()
+            try await boPhone.sync()
+
+            try boLaptop.store.delete(.comment, id: comment.id)
+            try await boLaptop.sync()
+            try boPhone.store.editComment(id: comment.id, body: "Thank you, and one more thought from the ward.")
+            let report = try await server.store.compact(keepDays: 1, now: WallClock.system.now() + 2 * 86_400_000)
+            #expect(report.tombstones == 1)
+
+            let sync = try await boPhone.sync()
+            #expect(sync.resync?.reason == .expired)
+            #expect(sync.rejected == 0)
+            #expect((try? boPhone.store.comment(id: comment.id)) == nil)
+            let kept = try #require(
+                try boPhone.store.comments().first { $0.comment.body.hasPrefix("Thank you, and one more") })
+            #expect(kept.comment.reflectionID == shared.id)
+            #expect(try boPhone.store.status().pendingMutations == 0)
+            #expect(
+                try boPhone.store.events(limit: 100).contains { $0.detail?.contains("kept as a new comment") == true })
+            try await amara.sync()
+            #expect(try amara.store.comment(id: kept.comment.id).comment.body == kept.comment.body)
+            for device in [amara, boLaptop, boPhone] { try await device.close() }
+        }
+    }
+
     /// A transport that runs `between` once, after the first page of a download from 0.
     final class BetweenPages: SyncTransport {
         let inner: any SyncTransport

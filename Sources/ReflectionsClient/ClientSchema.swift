@@ -112,9 +112,17 @@ enum ClientSchema {
         -- harmless, and pending local edits are rebased as on any pull).
         UPDATE settings SET value = '0' WHERE key = 'cursor';
         """
+    /// `Schema/client/0003_last_resync.sql`
+    static let v0003 = """
+        -- reflect client database. Migration "0003_last_resync".
+        -- `reflect status` (and every sync's summary) shows the newest resync: without this index, finding it read the
+        -- whole sync log backwards whenever the device had never resynced (a no-op sync grew with the log).
+        CREATE INDEX sync_events_resync ON sync_events(id) WHERE outcome = 'resync';
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
         ("0002_author_names", v0002),
+        ("0003_last_resync", v0003),
     ]
 }

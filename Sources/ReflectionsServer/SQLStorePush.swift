@@ -53,9 +53,34 @@ enum SQLStorePush {
         var batch = try BatchLookups(tx, request)
         var results: [MutationResult] = []
         results.reserveCapacity(request.mutations.count)
-        for mutation in request.mutations {
+        let mutations = request.mutations
+        var block = CreateBlock()
+        var bulk = true
+        var index = 0
+        while index < mutations.count {
+            // New records in bulk where they can be (see `SQLStorePush+Creates`); anything else one at a time.
+            if bulk && mutations[index].operation == .create {
+                if index >= block.end { block = try CreateBlock(tx, mutations, from: index) }
+                let run = bulkRun(
+                    mutations, from: index, block: block, clientID: request.clientID, member: member, batch: batch)
+                if !run.isEmpty,
+                    let written = try? tx.savepoint({
+                        try writeCreates(tx, run, clientID: request.clientID, member: member, now: now)
+                    })
+                {
+                    results += written
+                    for prepared in run { batch.idsInUse.insert(prepared.mutation.target.id) }
+                    index += run.count
+                    continue
+                }
+                // A bulk write that failed left nothing (its savepoint): the rest of this push goes one at a time,
+                // where a failure is one mutation's rejection.
+                if !run.isEmpty { bulk = false }
+            }
             results.append(
-                try applyOnce(tx, mutation, clientID: request.clientID, member: member, now: now, batch: &batch))
+                try applyOnce(tx, mutations[index], clientID: request.clientID, member: member, now: now, batch: &batch)
+            )
+            index += 1
         }
         return PushResponse(results: results, epoch: state.epoch)
     }

@@ -39,6 +39,9 @@ struct ReflectBench: AsyncParsableCommand {
         help: "The server's data folder (SQLite): adds the compaction step (delete a fifth, compact, resync).")
     var serverData: String?
 
+    @Flag(name: .customLong("push-only"), help: "Stop after the push step (to profile the server's push alone).")
+    var pushOnly = false
+
     func run() async throws {
         var report = Report(n: n, engine: engine)
         let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: server, pin: pin)
@@ -61,8 +64,21 @@ struct ReflectBench: AsyncParsableCommand {
             }
         }
         var pushSeconds = 0.0
+        // CPU used by each side during the timed pushes (the pulls between them excluded): on two cores the push
+        // is bound by their sum, so the split says which side to make cheaper.
+        var serverCPU = 0.0
+        var clientCPU = 0.0
+        func cpuDuring<T>(_ body: () async throws -> T) async rethrows -> T {
+            let server = serverPID.flatMap(Stats.cpuSeconds) ?? 0
+            let client = Stats.cpuSeconds(pid: ProcessInfo.processInfo.processIdentifier) ?? 0
+            defer {
+                serverCPU += (serverPID.flatMap(Stats.cpuSeconds) ?? 0) - server
+                clientCPU += (Stats.cpuSeconds(pid: ProcessInfo.processInfo.processIdentifier) ?? 0) - client
+            }
+            return try await body()
+        }
         for device in devices {
-            let (_, seconds) = try await Stats.time { try await device.engine.pushOnly() }
+            let (_, seconds) = try await cpuDuring { try await Stats.time { try await device.engine.pushOnly() } }
             pushSeconds += seconds
         }
         for device in devices { try await device.engine.sync() }
@@ -74,7 +90,9 @@ struct ReflectBench: AsyncParsableCommand {
         }
         localSeconds += commentLocal
         for device in devices {
-            let (counts, seconds) = try await Stats.time { try await device.engine.pushOnly() }
+            let (counts, seconds) = try await cpuDuring {
+                try await Stats.time { try await device.engine.pushOnly() }
+            }
             pushSeconds += seconds
             if counts.rejected > 0 { report.notes.append("push: \(counts.rejected) rejected") }
         }
@@ -86,7 +104,14 @@ struct ReflectBench: AsyncParsableCommand {
                 "batch_p50_ms": Stats.percentile(batchTimes, 50) * 1000,
                 "batch_p95_ms": Stats.percentile(batchTimes, 95) * 1000,
                 "batches": Double(batchTimes.count), "local_write_records_per_s": Double(n) / localSeconds,
+                "server_cpu_us_per_record": serverCPU / Double(n) * 1e6,
+                "client_cpu_us_per_record": clientCPU / Double(n) * 1e6,
             ])
+
+        if pushOnly {
+            report.print()
+            return
+        }
 
         // Full pull by a fresh device of member 0.
         let reader = try await BenchDevice.make(

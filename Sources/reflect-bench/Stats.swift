@@ -30,4 +30,15 @@ enum Stats {
         let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
         return kb / 1024
     }
+
+    /// The CPU time (user and system) a process has used so far, in seconds, from /proc (nil if unreadable).
+    static func cpuSeconds(pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        // After the command name: state is field 3, utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
 }

@@ -24,8 +24,29 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
         public static let storage = Code(rawValue: "storage")
     }
 
+    /// What the member can do next, for each front end to turn into its own advice (the command line names a
+    /// command, the page a link); the library never names either.
+    public enum NextStep: String, Sendable, Codable, Hashable {
+        /// Set this home up for a server.
+        case setUp = "set_up"
+        /// Log in (again).
+        case logIn = "log_in"
+        /// See which reflections and comments this home holds.
+        case listRecords = "list_records"
+        /// See the changes the server refused.
+        case listRejected = "list_rejected"
+        /// See the prompts.
+        case listPrompts = "list_prompts"
+        /// See the open conflicts.
+        case listConflicts = "list_conflicts"
+        /// The server's certificate changed: if on purpose, set up trust in the new one.
+        case trustAgain = "trust_again"
+    }
+
     public var code: Code
     public var message: String
+    /// The member's next step, if there is one.
+    public var next: NextStep?
     /// For ``Code/server``: the HTTP status and the server's error code.
     public var status: Int?
     public var serverCode: String?
@@ -34,9 +55,13 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
     /// The server's `Retry-After`, in seconds, when it sent one (429, 503).
     public var retryAfterSeconds: Int?
 
-    public init(_ code: Code, _ message: String, status: Int? = nil, serverCode: String? = nil, cause: String? = nil) {
+    public init(
+        _ code: Code, _ message: String, next: NextStep? = nil, status: Int? = nil, serverCode: String? = nil,
+        cause: String? = nil
+    ) {
         self.code = code
         self.message = message
+        self.next = next
         self.status = status
         self.serverCode = serverCode
         self.cause = cause

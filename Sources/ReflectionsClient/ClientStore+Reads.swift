@@ -12,7 +12,7 @@ extension ClientStore {
                     return (kind, id)
                 }
                 throw ClientError(
-                    .notFound, "No reflection or comment \(id.uuidString) here: 'reflect list' shows them.")
+                    .notFound, "No reflection or comment \(id.uuidString) here.", next: .listRecords)
             }
         }
         guard needle.count >= 4, needle.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
@@ -30,7 +30,7 @@ extension ClientStore {
             }
             guard let first = found.first else {
                 throw ClientError(
-                    .notFound, "No reflection or comment starts with '\(text)': 'reflect list' shows them.")
+                    .notFound, "No reflection or comment starts with '\(text)'.", next: .listRecords)
             }
             guard found.count == 1 else {
                 let matches = found.map { "\($0.0.rawValue) \($0.1.uuidString)" }.joined(separator: ", ")
@@ -67,7 +67,7 @@ extension ClientStore {
     public func reflection(id: UUID) throws -> LocalReflection {
         try pool.read { db in
             guard let row = try LocalRow.load(db, .reflection, id) else {
-                throw ClientError(.notFound, "No reflection \(id.uuidString) here: 'reflect list' shows them.")
+                throw ClientError(.notFound, "No reflection \(id.uuidString) here.", next: .listRecords)
             }
             return try Self.localReflection(db, row, settings: try Self.settings(db), withComments: true)
         }

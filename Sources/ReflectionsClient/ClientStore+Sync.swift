@@ -299,7 +299,7 @@ extension ClientStore {
         let all = try pool.read { db in try Self.outbox(db, state: "rejected") }
         guard let prefix = prefix?.lowercased() else { return all }
         guard prefix.count >= 4 else {
-            throw ClientError(.invalidInput, "Give at least 4 characters of the id ('reflect status' shows them).")
+            throw ClientError(.invalidInput, "Give at least 4 characters of the id.", next: .listRejected)
         }
         let matches = all.filter {
             $0.recordID.uuidString.lowercased().hasPrefix(prefix)
@@ -310,7 +310,7 @@ extension ClientStore {
                 .ambiguousID, "'\(prefix)' matches rejected changes of several records: give more of the id.")
         }
         guard !matches.isEmpty else {
-            throw ClientError(.notFound, "No rejected change matches '\(prefix)': 'reflect status' lists them.")
+            throw ClientError(.notFound, "No rejected change matches '\(prefix)'.", next: .listRejected)
         }
         return matches
     }

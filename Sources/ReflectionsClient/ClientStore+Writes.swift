@@ -10,7 +10,7 @@ extension ClientStore {
         let title = try validate { try Validation.title(title) }
         let body = try validate { try Validation.reflectionBody(body) }
         if let promptID, !(Prompt.defaults.contains { $0.id == promptID }) {
-            throw ClientError(.invalidInput, "There is no prompt \(promptID): 'reflect prompts' lists them.")
+            throw ClientError(.invalidInput, "There is no prompt \(promptID).", next: .listPrompts)
         }
         return try pool.write { db in
             let settings = try requireInitialized(db)
@@ -91,7 +91,7 @@ extension ClientStore {
             let settings = try requireInitialized(db)
             guard let parent = try LocalRow.load(db, .reflection, reflectionID), !parent.fields.deleted else {
                 throw ClientError(
-                    .notFound, "No reflection \(reflectionID.uuidString) here: 'reflect list' shows them.")
+                    .notFound, "No reflection \(reflectionID.uuidString) here.", next: .listRecords)
             }
             guard parent.fields.visibility == .community else {
                 throw ClientError(
@@ -122,7 +122,7 @@ extension ClientStore {
             let revisions = try Self.revisions(db, recordID: id)
             guard let newest = revisions.last else {
                 throw ClientError(
-                    .nothingToDo, "\(id.uuidString) has no open conflict: 'reflect conflicts' lists them.")
+                    .nothingToDo, "\(id.uuidString) has no open conflict.", next: .listConflicts)
             }
             var resolution = Resolution(choice: .keepCurrent, revisionIDs: revisions.map(\.id))
             var changes = FieldChanges()
@@ -169,7 +169,7 @@ extension ClientStore {
         _ db: Database, _ entity: EntityKind, _ id: UUID, settings: ClientSettings, allowDeleted: Bool = false
     ) throws -> LocalRow {
         guard let row = try LocalRow.load(db, entity, id) else {
-            throw ClientError(.notFound, "No \(entity.rawValue) \(id.uuidString) here: 'reflect list' shows them.")
+            throw ClientError(.notFound, "No \(entity.rawValue) \(id.uuidString) here.", next: .listRecords)
         }
         if let author = row.authorID, let me = settings.member?.id, author != me {
             throw ClientError(.notAllowed, "Only its author may change this \(entity.rawValue).")

@@ -205,7 +205,7 @@ public final class ClientStore: Sendable {
         guard settings.isInitialized else {
             throw ClientError(
                 .notInitialized,
-                "This home is not set up: run 'reflect init --server https://HOST:PORT --pin sha256:…' first.")
+                "This home is not set up for a server yet.", next: .setUp)
         }
         return settings
     }

@@ -256,7 +256,7 @@ public final class ServerConnection: SyncTransport {
         let detail = try? JSONDecoder().decode(ErrorBody.self, from: body)
         if status == 401 && withToken {
             return ClientError(
-                .notLoggedIn, "Your session has ended: run 'reflect login --user NAME'.", status: status,
+                .notLoggedIn, "Your session has ended.", next: .logIn, status: status,
                 serverCode: detail?.error.code)
         }
         return ClientError(
@@ -322,8 +322,7 @@ public final class ServerConnection: SyncTransport {
         {
             return ClientError(
                 .untrusted,
-                "The server at \(url) is not the one this home trusts (TLS: \(describe(error))). "
-                    + "If its certificate changed on purpose, run 'reflect init' again with the new pin.")
+                "The server at \(url) is not the one this home trusts (TLS: \(describe(error))).", next: .trustAgain)
         }
         return ClientError(
             .unreachable, "The server at \(url) is not reachable; your writing is safe here and will be sent later.",

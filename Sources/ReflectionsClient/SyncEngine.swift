@@ -122,10 +122,10 @@ public struct SyncEngine: Sendable {
         let settings = try store.settings()
         guard settings.isInitialized, let clientID = settings.clientID else {
             throw ClientError(
-                .notInitialized, "This home is not set up: run 'reflect init --server https://HOST:PORT …' first.")
+                .notInitialized, "This home is not set up for a server yet.", next: .setUp)
         }
         guard let token = settings.token else {
-            throw ClientError(.notLoggedIn, "Not logged in: run 'reflect login --user NAME' (your writing stays here).")
+            throw ClientError(.notLoggedIn, "Not logged in (your writing stays here).", next: .logIn)
         }
         return (clientID, token)
     }

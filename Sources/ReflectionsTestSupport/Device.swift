@@ -2,41 +2,48 @@ import Foundation
 import ReflectionsClient
 import ReflectionsModel
 
-/// A client home with its store and connection, as one device of one member.
+/// A client home with its store and connection, as one device of one member: the library's ``Home`` facade
+/// in a temporary folder, set up for a live server.
 public final class Device: Sendable {
     public let home: URL
-    public let store: ClientStore
+    /// The facade (account steps, sync, watch); ``store`` and ``connection`` are its own.
+    public let client: Home
     public let connection: ServerConnection
+    public var store: ClientStore { client.store }
 
-    public init(home: URL, store: ClientStore, connection: ServerConnection) {
+    public init(home: URL, client: Home) throws {
         self.home = home
-        self.store = store
-        self.connection = connection
+        self.client = client
+        self.connection = try client.connection()
     }
 
+    /// The password every test member has.
+    public static let password = "a long enough password"
+
     /// A new home set up for `server` (pinning its certificate) and logged in as `handle`.
-    public static func make(_ server: LiveServer, handle: String, register: Bool) async throws -> Device {
-        let home = TemporaryDirectory.make(prefix: "reflect-home")
-        let store = try ClientStore.open(home: home)
-        let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: server.baseURL, pin: server.fingerprint)
-        try store.initialize(
-            serverURL: server.baseURL, trust: .pinned(fingerprint: server.fingerprint, certificatePEM: pem))
-        let connection = try ServerConnection(serverURL: server.baseURL, trust: try store.settings().trust!)
-        let password = "a long enough password"
-        if register { _ = try await connection.register(handle: handle, password: password, displayName: nil) }
-        let session = try await connection.login(handle: handle, password: password)
-        try store.saveSession(token: session.token, member: session.member)
-        return Device(home: home, store: store, connection: connection)
+    public static func make(
+        _ server: LiveServer, handle: String, register: Bool, clock: WallClock = .system
+    ) async throws -> Device {
+        let directory = TemporaryDirectory.make(prefix: "reflect-home")
+        let client = try Home.open(directory, clock: clock)
+        try client.setUp(
+            serverURL: server.baseURL, trust: try await Home.trust(pin: server.fingerprint, serverURL: server.baseURL))
+        if register {
+            try await client.register(handle: handle, password: password)
+        } else {
+            try await client.login(handle: handle, password: password)
+        }
+        return try Device(home: directory, client: client)
     }
 
     @discardableResult
     public func sync(_ transport: (any SyncTransport)? = nil) async throws -> SyncSummary {
-        try await SyncEngine(store: store, transport: transport ?? connection).sync()
+        guard let transport else { return try await client.sync() }
+        return try await SyncEngine(store: store, transport: transport).sync()
     }
 
     public func close() async throws {
-        try await connection.shutdown()
-        try store.close()
+        try await client.close()
     }
 
     /// The body of a reflection as this device shows it.
@@ -44,8 +51,7 @@ public final class Device: Sendable {
 
     /// Logs in again (after a restore ended every session).
     public func login(_ handle: String) async throws {
-        let session = try await connection.login(handle: handle, password: "a long enough password")
-        try store.saveSession(token: session.token, member: session.member)
+        try await client.login(handle: handle, password: Self.password)
     }
 
     /// Every live record this device holds (reflections and their comments): id → text.

@@ -51,13 +51,14 @@ final class BenchDevice: Sendable {
         -> BenchDevice
     {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("reflect-bench-\(UUID().uuidString)")
-        let store = try ClientStore.open(home: home)
-        try store.initialize(serverURL: server, trust: trust)
-        let connection = try ServerConnection(serverURL: server, trust: trust)
-        if register { _ = try await connection.register(handle: handle, password: password, displayName: nil) }
-        let session = try await connection.login(handle: handle, password: password)
-        try store.saveSession(token: session.token, member: session.member)
-        return BenchDevice(store: store, connection: connection, home: home)
+        let client = try Home.open(home)
+        try client.setUp(serverURL: server, trust: trust)
+        if register {
+            try await client.register(handle: handle, password: password)
+        } else {
+            try await client.login(handle: handle, password: password)
+        }
+        return BenchDevice(store: client.store, connection: try client.connection(), home: home)
     }
 
     var engine: SyncEngine { SyncEngine(store: store, transport: transport) }

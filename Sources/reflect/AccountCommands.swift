@@ -101,20 +101,12 @@ struct Account: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let store = try global.openInitializedStore()
-            if let deviceName { try store.setDeviceName(deviceName) }
-            var settings = try store.settings()
-            if let displayName {
-                guard let token = settings.token, settings.member != nil else {
-                    throw ClientError(.notLoggedIn, "Not logged in: run 'reflect login --user NAME' first.")
-                }
-                let member = try await withConnection(store) { connection, _ in
-                    try await connection.updateAccount(AccountUpdate(displayName: displayName), token: token)
-                }
-                try store.updateMember(member)
-                settings = try store.settings()
+            let home = Home(store: try global.openInitializedStore())
+            let settings = try await closing(home) {
+                if let deviceName { try home.store.setDeviceName(deviceName) }
+                if let displayName { try await home.updateDisplayName(displayName) }
+                return try home.store.settings()
             }
-            try store.close()
             struct Shown: Encodable {
                 var handle: String?
                 var displayName: String?
@@ -169,26 +161,23 @@ struct Register: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let store = try global.openInitializedStore()
-            // A home holds one member's writing: refuse before an account is made that could never log in here.
-            let handle = try Validation.handle(account.user)
-            if let owner = try store.settings().member, owner.handle != handle {
+            let home = Home(store: try global.openInitializedStore())
+            // A home holds one member's writing: refused (by the library) before an account is made that could
+            // never log in here — and before the password is asked for.
+            if let owner = try home.store.settings().member, owner.handle != (try? Validation.handle(account.user)) {
                 throw ClientError(
                     .wrongMember,
-                    "This home belongs to '\(owner.handle)'; register '\(handle)' with another --home. No account was created."
+                    "This home belongs to '\(owner.handle)'; register '\(account.user)' with another --home. No account was created."
                 )
             }
             let password = try readNewPassword(fromStdin: account.passwordStdin)
-            let session = try await withConnection(store) { connection, _ in
-                _ = try await connection.register(handle: account.user, password: password, displayName: displayName)
-                return try await connection.login(handle: account.user, password: password)
+            let member = try await closing(home) {
+                try await home.register(handle: account.user, password: password, displayName: displayName)
             }
-            try store.saveSession(token: session.token, member: session.member)
-            try store.close()
             if global.json {
-                try printJSON(session.member)
+                try printJSON(member)
             } else {
-                print("Registered and logged in as \(session.member.handle).")
+                print("Registered and logged in as \(member.handle).")
             }
         }
     }
@@ -201,17 +190,13 @@ struct Login: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let store = try global.openInitializedStore()
+            let home = Home(store: try global.openInitializedStore())
             let password = try readSecret(prompt: "Password for \(account.user): ", fromStdin: account.passwordStdin)
-            let session = try await withConnection(store) { connection, _ in
-                try await connection.login(handle: account.user, password: password)
-            }
-            try store.saveSession(token: session.token, member: session.member)
-            try store.close()
+            let member = try await closing(home) { try await home.login(handle: account.user, password: password) }
             if global.json {
-                try printJSON(session.member)
+                try printJSON(member)
             } else {
-                print("Logged in as \(session.member.handle).")
+                print("Logged in as \(member.handle).")
             }
         }
     }
@@ -238,7 +223,7 @@ struct Logout: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let store = try global.openInitializedStore()
+            let home = Home(store: try global.openInitializedStore())
             if forgetLocal {
                 // Everything must be on the server before anything is removed here, drafts included.
                 let drafts = global.homeURL.appendingPathComponent("drafts")
@@ -249,31 +234,23 @@ struct Logout: AsyncParsableCommand {
                         "\(kept.count) draft(s) in \(drafts.path) are not on the server: send or move them first. "
                             + "Nothing was removed, and you are still logged in.")
                 }
-                _ = try await withConnection(store) { connection, _ in
-                    try await SyncEngine(store: store, transport: connection).sync()
-                }
-                try store.forgetLocalWriting()
-            }
-            var note = ""
-            var serverSessionEnded = true
-            if let token = try store.settings().token {
                 do {
-                    try await withConnection(store) { connection, _ in
-                        try await connection.logout(token: token, everywhere: everywhere)
-                    }
-                } catch let error as ClientError where error.code == .notLoggedIn {
-                    // The server no longer knew the token: the session had ended there already.
-                } catch let error as ClientError where error.code == .unreachable {
-                    serverSessionEnded = false
-                    note =
-                        ". The server was not reached: this device has forgotten its token, but the session stays "
-                        + "valid on the server until it has gone unused for 30 days (the default). If the token may "
-                        + "have leaked, log in on another device and run 'reflect logout --everywhere'"
+                    try await home.sync()
+                    try home.store.forgetLocalWriting()
+                } catch {
+                    try? await home.close()
+                    throw error
                 }
             }
-            let pending = try store.pendingCount()
-            try store.clearSession()
-            try store.close()
+            let logout = try await closing(home) { try await home.logout(everywhere: everywhere) }
+            let note =
+                logout.serverSessionEnded
+                ? ""
+                : ". The server was not reached: this device has forgotten its token, but the session stays "
+                    + "valid on the server until it has gone unused for 30 days (the default). If the token may "
+                    + "have leaked, log in on another device and run 'reflect logout --everywhere'"
+            let pending = logout.pending
+            let serverSessionEnded = logout.serverSessionEnded
             if !global.json {
                 print("Logged out\(note).")
                 if forgetLocal { print("Your writing was removed from this computer; it is safe on the server.") }

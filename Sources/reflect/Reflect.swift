@@ -121,9 +121,9 @@ func runReporting(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as ClientError {
-        FileHandle.standardError.write(Data("reflect: \(error.message)\n".utf8))
+        FileHandle.standardError.write(Data("reflect: \(error.adviceMessage)\n".utf8))
         if errorsAsJSON {
-            try? printJSON(ErrorBody(code: error.serverCode ?? error.code.rawValue, message: error.message))
+            try? printJSON(ErrorBody(code: error.serverCode ?? error.code.rawValue, message: error.adviceMessage))
         }
         throw ExitCode(exitCode(for: error))
     } catch let error as ExitCode {
@@ -136,6 +136,24 @@ func runReporting(_ body: () async throws -> Void) async throws {
     }
 }
 
+extension ClientError {
+    /// The message with the command line's advice for the member's next step (the library names no command).
+    var adviceMessage: String {
+        guard let next else { return message }
+        let advice =
+            switch next {
+            case .setUp: "Run 'reflect init --server https://HOST:PORT --pin sha256:…' first."
+            case .logIn: "Run 'reflect login --user NAME'."
+            case .listRecords: "'reflect list' shows them."
+            case .listRejected: "'reflect status' lists them."
+            case .listPrompts: "'reflect prompts' lists them."
+            case .listConflicts: "'reflect conflicts' lists them."
+            case .trustAgain: "If its certificate changed on purpose, run 'reflect init' again with the new pin."
+            }
+        return "\(message) \(advice)"
+    }
+}
+
 func exitCode(for error: ClientError) -> Int32 {
     switch error.code {
     case .notInitialized, .notLoggedIn, .alreadyInitialized, .wrongMember: 3
@@ -144,6 +162,18 @@ func exitCode(for error: ClientError) -> Int32 {
     case .server: 6
     case .invalidInput, .notAllowed, .nothingToDo: 1
     default: 1
+    }
+}
+
+/// Runs `body`, then closes `home` (its connection, if one was made, and its store), whether or not `body` threw.
+func closing<T>(_ home: Home, _ body: () async throws -> T) async throws -> T {
+    do {
+        let result = try await body()
+        try await home.close()
+        return result
+    } catch {
+        try? await home.close()
+        throw error
     }
 }
 

@@ -23,7 +23,7 @@ struct Sync: AsyncParsableCommand {
     func run() async throws {
         if watch { return try await runWatching() }
         try await runReporting {
-            let store = try global.openInitializedStore()
+            let home = Home(store: try global.openInitializedStore())
             let showProgress = isatty(STDERR_FILENO) == 1 && !global.json
             let started = ContinuousClock.now
             // Records per second since the sync started, for the progress line.
@@ -32,8 +32,8 @@ struct Sync: AsyncParsableCommand {
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
                 return seconds > 0 ? "\(Int(Double(count) / seconds)) records/s" : ""
             }
-            let summary = try await withConnection(store) { connection, _ in
-                try await SyncEngine(store: store, transport: connection).sync { progress in
+            let (summary, rejected) = try await closing(home) {
+                let summary = try await home.sync { progress in
                     guard showProgress else { return }
                     switch progress {
                     case .pushing(let sent, let total) where total > 500:
@@ -44,10 +44,9 @@ struct Sync: AsyncParsableCommand {
                     default: break
                     }
                 }
+                return (summary, try home.store.status().rejectedMutations.count)
             }
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            let rejected = try store.status().rejectedMutations.count
-            try store.close()
             if global.json {
                 try printJSON(summary)
             } else {
@@ -77,12 +76,10 @@ extension Sync {
     /// `reflect sync --watch`: ``SyncWatcher`` until a signal.
     func runWatching() async throws {
         try await runReporting {
-            let store = try global.openInitializedStore()
-            defer { try? store.close() }
+            let home = Home(store: try global.openInitializedStore())
             let json = global.json
-            try await withConnection(store) { connection, _ in
-                let watcher = SyncWatcher(
-                    engine: SyncEngine(store: store, transport: connection), connection: connection)
+            try await closing(home) {
+                let watcher = try home.watcher()
                 let task = Task { try await watcher.run { update in WatchLine(update).print(json: json) } }
                 let signals = [SIGINT, SIGTERM].map { number in
                     signal(number, SIG_IGN)
@@ -122,7 +119,7 @@ struct WatchLine: Encodable {
             event = "live"
         case .offline(let error, let retryIn):
             event = "offline"
-            self.error = ErrorBody(code: error.serverCode ?? error.code.rawValue, message: error.message)
+            self.error = ErrorBody(code: error.serverCode ?? error.code.rawValue, message: error.adviceMessage)
             let parts = retryIn.components
             retryInSeconds = (Double(parts.seconds) + Double(parts.attoseconds) / 1e18 * 10).rounded() / 10
         }

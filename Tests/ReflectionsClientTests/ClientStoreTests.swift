@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import ReflectionsModel
+import ReflectionsServer
 import ReflectionsTestSupport
 import Testing
 
@@ -45,9 +46,31 @@ import Testing
             Issue.record("wrote before init")
         } catch let error as ClientError {
             #expect(error.code == .notInitialized)
-            #expect(error.message.contains("reflect init"))
+            // The library says what comes next; each front end says how (it names no command).
+            #expect(error.next == .setUp)
+            #expect(!error.message.contains("reflect"))
         }
         #expect(try store.outbox().isEmpty)
+    }
+
+    /// The command line turns the library's next step into its own advice, with the command to run.
+    @Test func theCommandLineNamesTheCommandForTheNextStep() async throws {
+        let home = TemporaryDirectory.make(prefix: "advice").path
+        let caFile = TemporaryDirectory.make(prefix: "advice-ca").appendingPathComponent("ca.pem")
+        try SelfSignedCertificate.generate(hostnames: []).certificatePEM.write(
+            to: caFile, atomically: true, encoding: .utf8)
+        let setUp = try await CLIRunner.run(
+            "reflect", ["--home", home, "init", "--server", "https://127.0.0.1:9", "--ca", caFile.path])
+        #expect(setUp.status == 0)
+        let missing = "00000000-0000-0000-0000-000000000000"
+        let show = try await CLIRunner.run("reflect", ["--home", home, "show", missing])
+        #expect(show.status == 4)
+        #expect(show.stderr.contains("No reflection or comment \(missing) here. 'reflect list' shows them."))
+        // With --json, the same advice in the error's message, and the library's code.
+        let json = try await CLIRunner.run("reflect", ["--home", home, "--json", "show", missing])
+        #expect(json.status == 4)
+        #expect(json.stdout.contains("\"not_found\""))
+        #expect(json.stdout.contains("'reflect list' shows them."))
     }
 
     @Test func aWriteStoresTheRecordAndItsMutationTogether() throws {

@@ -181,16 +181,13 @@ import Testing
     @Test func aHomeCanTrustACAFileInsteadOfAPin() async throws {
         try await LiveServer.with { server in
             let caFile = server.dataDirectory.appendingPathComponent("tls-cert.pem").path
-            let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "reflect-ca"))
-            try store.initialize(serverURL: server.baseURL, trust: .caFile(caFile))
-            let connection = try ServerConnection(serverURL: server.baseURL, trust: .caFile(caFile))
-            _ = try await connection.register(handle: "amara", password: "a long enough password", displayName: nil)
-            let session = try await connection.login(handle: "amara", password: "a long enough password")
-            try store.saveSession(token: session.token, member: session.member)
-            _ = try store.write(title: "Trusted", body: "Through a CA file.\n")
-            let summary = try await SyncEngine(store: store, transport: connection).sync()
+            let client = try Home.open(TemporaryDirectory.make(prefix: "reflect-ca"))
+            try client.setUp(serverURL: server.baseURL, trust: .caFile(caFile))
+            try await client.register(handle: "amara", password: Device.password)
+            _ = try client.store.write(title: "Trusted", body: "Through a CA file.\n")
+            let summary = try await client.sync()
             #expect(summary.pushed == 1)
-            try await connection.shutdown()
+            try await client.close()
 
             // A CA file that does not match the server's certificate is refused.
             let stranger = try SelfSignedCertificate.generate(hostnames: [])
@@ -204,7 +201,6 @@ import Testing
                 #expect(error.code == .untrusted)
             }
             try await untrusted.shutdown()
-            try store.close()
         }
     }
 
@@ -214,19 +210,15 @@ import Testing
         try await LiveServer.with { server in
             let laptop = try await Device.make(server, handle: "amara", register: true)
             let hourAgo = WallClock.system.now() - 3_600_000
-            let home = TemporaryDirectory.make(prefix: "offline-home")
-            let store = try ClientStore.open(home: home, clock: WallClock { hourAgo })
-            try store.initialize(serverURL: server.baseURL, trust: try laptop.store.settings().trust!)
-            let session = try await laptop.connection.login(handle: "amara", password: "a long enough password")
-            try store.saveSession(token: session.token, member: session.member)
-            let written = try store.write(title: "On the train", body: "No signal here.\n")
+            let offline = try await Device.make(server, handle: "amara", register: false, clock: WallClock { hourAgo })
+            let written = try offline.store.write(title: "On the train", body: "No signal here.\n")
             #expect(written.createdAt == hourAgo)
-            try await SyncEngine(store: store, transport: laptop.connection).sync()
+            try await offline.sync()
             try await laptop.sync()
-            #expect(try store.reflection(id: written.id).reflection.createdAt == hourAgo)
+            #expect(try offline.store.reflection(id: written.id).reflection.createdAt == hourAgo)
             let elsewhere = try laptop.store.reflection(id: written.id).reflection.createdAt
             #expect(elsewhere == hourAgo + 1 || elsewhere == hourAgo, "\(elsewhere) vs \(hourAgo)")
-            try store.close()
+            try await offline.close()
             try await laptop.close()
         }
     }

@@ -26,17 +26,12 @@ import Testing
         let home = TemporaryDirectory.make(prefix: "crash-home")
         var written: Set<UUID> = []
         do {
-            let store = try ClientStore.open(home: home)
-            let pem = try await ServerConnection.fetchPinnedCertificate(
-                serverURL: server.baseURL, pin: server.fingerprint)
-            try store.initialize(
-                serverURL: server.baseURL, trust: .pinned(fingerprint: server.fingerprint, certificatePEM: pem))
-            let connection = try ServerConnection(serverURL: server.baseURL, trust: try store.settings().trust!)
-            _ = try await connection.register(handle: "amara", password: "a long enough password", displayName: nil)
-            let session = try await connection.login(handle: "amara", password: "a long enough password")
-            try await connection.shutdown()
-            try store.saveSession(token: session.token, member: session.member)
-            try store.close()
+            let client = try Home.open(home)
+            try client.setUp(
+                serverURL: server.baseURL,
+                trust: try await Home.trust(pin: server.fingerprint, serverURL: server.baseURL))
+            try await client.register(handle: "amara", password: Device.password)
+            try await client.close()
         }
         var killed = 0
         for run in 0..<Self.syncRuns {

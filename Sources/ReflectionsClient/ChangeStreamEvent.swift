@@ -20,7 +20,7 @@ public enum ChangeStreamEvent: Sendable, Hashable {
             self = .changes(cursor: body.cursor)
         case "unauthorized":
             throw ClientError(
-                .notLoggedIn, "Your session has ended.", next: .logIn, status: 401,
+                .notLoggedIn, "Your session has ended: log in again.", next: .logIn, status: 401,
                 serverCode: "unauthorized")
         case "error":
             let detail = try? JSONDecoder().decode(ErrorBody.self, from: Data(event.data.utf8))

@@ -41,6 +41,8 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
         case listConflicts = "list_conflicts"
         /// The server's certificate changed: if on purpose, set up trust in the new one.
         case trustAgain = "trust_again"
+        /// This home belongs to another member or server: use a home of one's own.
+        case useAnotherHome = "use_another_home"
     }
 
     public var code: Code

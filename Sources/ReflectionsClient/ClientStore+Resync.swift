@@ -155,7 +155,20 @@ extension ClientStore {
                         ? try Bool.fetchOne(
                             db, sql: "SELECT EXISTS (SELECT 1 FROM resync_seen WHERE entity = 'reflection' AND id = ?)",
                             arguments: [row.reflectionID?.uuidString]) ?? false : true
-                    if mine && !row.fields.deleted && reason == .expired && pending > 0 && !parentSeen {
+                    // A comment comes back only with text that no device could have seen when it was deleted:
+                    // an edit never sent (one sent may have been applied, then seen and deleted), that changed the
+                    // text, of a comment no moderator hid. Otherwise its pending change stays, to be answered as
+                    // rejected with its text kept.
+                    let unsent =
+                        try Int.fetchOne(
+                            db,
+                            sql: "SELECT COUNT(*) FROM outbox WHERE record_id = ? AND state = 'pending' AND sent = 0",
+                            arguments: [row.id.uuidString]) ?? 0
+                    let revivable =
+                        entity == .reflection
+                        || (parentSeen && unsent > 0 && row.fields.hidden != true
+                            && row.serverFields?.hidden != true && row.serverFields?.body != row.fields.body)
+                    if mine && !row.fields.deleted && reason == .expired && pending > 0 && !revivable {
                         continue
                     }
                     if mine && !row.fields.deleted && reason == .expired && pending > 0 {

@@ -83,24 +83,27 @@ extension ClientStore {
     func nextBatch(maxCount: Int, maxBytes: Int, after: Int64 = 0) throws -> OutboxBatch {
         try pool.write { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT seq, mutation FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+                db,
+                sql: "SELECT seq, mutation, sent FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
                 arguments: [after, maxCount])
             var batch: [Mutation] = []
             var bytes = 200
             var seqs: [Int64] = []
+            var newlySent: [Int64] = []
             for row in rows {
                 let text: String = row["mutation"]
                 if !batch.isEmpty && bytes + text.utf8.count + 1 > maxBytes { break }
                 bytes += text.utf8.count + 1
                 batch.append(try JSONDecoder().decode(Mutation.self, from: Data(text.utf8)))
                 seqs.append(row["seq"])
+                if (row["sent"] as Int64) == 0 { newlySent.append(row["seq"]) }
             }
             if !seqs.isEmpty {
                 try db.execute(
                     sql: "UPDATE outbox SET sent = 1 WHERE seq IN (\(seqs.map { _ in "?" }.joined(separator: ",")))",
                     arguments: StatementArguments(seqs))
             }
-            return OutboxBatch(mutations: batch, lastSequence: seqs.last ?? after)
+            return OutboxBatch(mutations: batch, lastSequence: seqs.last ?? after, newlySent: newlySent)
         }
     }
 
@@ -290,6 +293,24 @@ struct OutboxBatch: Sendable {
     var mutations: [Mutation]
     /// The outbox sequence number of the batch's last entry (where the next batch starts).
     var lastSequence: Int64
+    /// The entries that no earlier sync had sent (``ClientStore/markUnsent(_:)`` undoes their mark when the server
+    /// refused the whole batch, so that they count as never seen by the server).
+    var newlySent: [Int64] = []
+}
+
+extension ClientStore {
+    /// Marks entries as never sent again: for a batch the server refused whole before applying anything (a
+    /// restore or an expired cursor), or one that was read but never sent. An entry sent by an earlier sync
+    /// keeps its mark (that send may have been applied).
+    func markUnsent(_ sequences: [Int64]) throws {
+        guard !sequences.isEmpty else { return }
+        try pool.write { db in
+            try db.execute(
+                sql:
+                    "UPDATE outbox SET sent = 0 WHERE state = 'pending' AND seq IN (\(sequences.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(sequences))
+        }
+    }
 }
 
 extension ClientStore {

@@ -14,6 +14,8 @@ public final class ClientStore: Sendable {
     /// An empty file whose modification time is the last sync that found nothing to move (such a sync writes
     /// nothing to the database, so `status` learns of it here; it is not fsynced, and losing it loses nothing).
     let quietSyncMarker: String
+    /// Syncs of this store run one at a time (see ``SyncGate``).
+    let syncGate = SyncGate()
 
     /// Opens (or creates) the store at `path` (mode 0600) and runs its migrations.
     ///
@@ -119,7 +121,8 @@ public final class ClientStore: Sendable {
                 if hasData > 0 {
                     throw ClientError(
                         .alreadyInitialized,
-                        "This home already syncs with \(existing) and holds writing for it; use another --home for \(serverURL)."
+                        "This home already syncs with \(existing) and holds writing for it; \(serverURL) needs a home of its own.",
+                        next: .useAnotherHome
                     )
                 }
                 try Self.set(db, .token, nil)
@@ -138,7 +141,8 @@ public final class ClientStore: Sendable {
             if let existing = try Self.settings(db).member, existing.id != member.id {
                 throw ClientError(
                     .wrongMember,
-                    "This home belongs to '\(existing.handle)'; use another --home for '\(member.handle)'.")
+                    "This home belongs to '\(existing.handle)'; '\(member.handle)' needs a home of its own.",
+                    next: .useAnotherHome)
             }
             try Self.set(db, .token, token)
             try Self.set(db, .member, try Self.json(member))

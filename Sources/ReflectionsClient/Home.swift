@@ -14,7 +14,13 @@ import Synchronization
 public final class Home: Sendable {
     /// The local store: every read and write, offline.
     public let store: ClientStore
-    private let connectionBox = Mutex<ServerConnection?>(nil)
+    private let state = Mutex(State.open(nil))
+
+    /// The connection, made on first use; after ``close()``, nothing more is made.
+    private enum State {
+        case open(ServerConnection?)
+        case closed
+    }
 
     public init(store: ClientStore) {
         self.store = store
@@ -44,15 +50,21 @@ public final class Home: Sendable {
 
     /// The connection to this home's server, made on first use and shared until ``close()``.
     public func connection() throws -> ServerConnection {
-        try connectionBox.withLock { box in
-            if let box { return box }
-            let settings = try store.settings()
-            guard let url = settings.serverURL, let trust = settings.trust else {
-                throw ClientError(.notInitialized, "This home is not set up for a server yet.", next: .setUp)
+        let settings = try store.settings()
+        return try state.withLock { state in
+            switch state {
+            case .closed:
+                throw ClientError(.notAllowed, "This home was closed.")
+            case .open(let made?):
+                return made
+            case .open(nil):
+                guard let url = settings.serverURL, let trust = settings.trust else {
+                    throw ClientError(.notInitialized, "This home is not set up for a server yet.", next: .setUp)
+                }
+                let made = try ServerConnection(serverURL: url, trust: trust)
+                state = .open(made)
+                return made
             }
-            let made = try ServerConnection(serverURL: url, trust: trust)
-            box = made
-            return made
         }
     }
 
@@ -71,7 +83,8 @@ public final class Home: Sendable {
         if let owner = try store.settings().member, owner.handle != checked {
             throw ClientError(
                 .wrongMember,
-                "This home belongs to '\(owner.handle)'; '\(checked)' needs a home of its own. No account was created.")
+                "This home belongs to '\(owner.handle)'; '\(checked)' needs a home of its own. No account was created.",
+                next: .useAnotherHome)
         }
         _ = try await connection().register(handle: checked, password: password, displayName: displayName)
         return try await login(handle: checked, password: password)
@@ -80,6 +93,12 @@ public final class Home: Sendable {
     /// Logs in and keeps the session token in the store (readable only by this user).
     @discardableResult
     public func login(handle: String, password: String) async throws -> Member {
+        // Refused before a session is started on the server that this home could not keep.
+        if let owner = try store.settings().member, owner.handle != handle.lowercased() {
+            throw ClientError(
+                .wrongMember, "This home belongs to '\(owner.handle)'; '\(handle)' needs a home of its own.",
+                next: .useAnotherHome)
+        }
         let session = try await connection().login(handle: handle, password: password)
         try store.saveSession(token: session.token, member: session.member)
         return session.member
@@ -130,6 +149,14 @@ public final class Home: Sendable {
         return token
     }
 
+    /// The server's prompts (the six defaults when there is no session or no network: they are the same).
+    public func prompts() async -> [Prompt] {
+        guard let token = try? store.settings().token, let connection = try? connection(),
+            let fetched = try? await connection.prompts(token: token)
+        else { return Prompt.defaults }
+        return fetched
+    }
+
     // MARK: Syncing
 
     /// The sync engine of this home, over its connection.
@@ -139,7 +166,7 @@ public final class Home: Sendable {
 
     /// One sync: push what waits, then pull what is new (see ``SyncEngine/sync(progress:)``).
     @discardableResult
-    public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+    public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
         try await engine().sync(progress: progress)
     }
 
@@ -148,13 +175,16 @@ public final class Home: Sendable {
         SyncWatcher(engine: try engine(), connection: try connection())
     }
 
-    /// Shuts the connection down (if one was made) and closes the store.
+    /// Shuts the connection down (if one was made) and closes the store; a second call does nothing. Stop the
+    /// watchers and syncs started from this home first (cancel their tasks): they use both.
     public func close() async throws {
-        let connection = connectionBox.withLock { box in
-            defer { box = nil }
-            return box
+        let (connection, wasOpen) = state.withLock { state -> (ServerConnection?, Bool) in
+            defer { state = .closed }
+            if case .open(let made) = state { return (made, true) }
+            return (nil, false)
         }
+        guard wasOpen else { return }
+        defer { try? store.close() }
         try await connection?.shutdown()
-        try store.close()
     }
 }

@@ -256,7 +256,7 @@ public final class ServerConnection: SyncTransport {
         let detail = try? JSONDecoder().decode(ErrorBody.self, from: body)
         if status == 401 && withToken {
             return ClientError(
-                .notLoggedIn, "Your session has ended.", next: .logIn, status: status,
+                .notLoggedIn, "Your session has ended: log in again.", next: .logIn, status: status,
                 serverCode: detail?.error.code)
         }
         return ClientError(

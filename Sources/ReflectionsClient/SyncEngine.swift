@@ -56,7 +56,12 @@ public struct SyncEngine: Sendable {
     /// `server_restored`), it resyncs first (``ClientStore`` `+Resync`: nothing written here is lost; what the
     /// server lacks is queued again) and then pushes and pulls as usual.
     @discardableResult
-    public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+    public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
+        try await store.syncGate.run { try await syncAlone(progress: progress) }
+    }
+
+    /// One sync, with no other sync of the same store running.
+    func syncAlone(progress: @Sendable (SyncProgress) -> Void) async throws -> SyncSummary {
         let (clientID, token) = try credentials()
         let run = store.startRun()
         var counts = SyncCounts()
@@ -79,7 +84,10 @@ public struct SyncEngine: Sendable {
                     where attempt < Self.resyncAttempts
                     && (error.serverCode == "server_restored" || error.serverCode == "cursor_expired")
                 {
-                    resyncFor = error.serverCode == "server_restored" ? .restored : .expired
+                    // Never from restored to expired: a restored server lacks what this device wrote after the
+                    // backup, and only a restored resync sends it again (an expired one would drop it).
+                    resyncFor =
+                        error.serverCode == "server_restored" || resyncFor == .restored ? .restored : .expired
                 }
             }
             let status = try store.status()
@@ -103,6 +111,10 @@ public struct SyncEngine: Sendable {
     /// Only the push half of a sync (benchmarks time it on its own); logged as a run like a full sync.
     @discardableResult
     public func pushOnly() async throws -> SyncCounts {
+        try await store.syncGate.run { try await pushOnlyAlone() }
+    }
+
+    func pushOnlyAlone() async throws -> SyncCounts {
         let (clientID, token) = try credentials()
         let run = store.startRun()
         var counts = SyncCounts()
@@ -165,7 +177,20 @@ public struct SyncEngine: Sendable {
                 _ = try? await inFlight.value
                 throw error
             }
-            let response = try await inFlight.value
+            let response: PushResponse
+            do {
+                response = try await inFlight.value
+            } catch let error as ClientError
+                where error.serverCode == "server_restored" || error.serverCode == "cursor_expired"
+            {
+                // Refused whole, before anything was applied: as far as the server is concerned these entries were
+                // never sent (the batch read ahead was not sent at all).
+                try? store.markUnsent(batch.newlySent + following.newlySent)
+                throw error
+            } catch {
+                try? store.markUnsent(following.newlySent)
+                throw error
+            }
             // A batch the server did not answer in full stays pending; stop rather than loop on it.
             let complete = response.results.count >= batch.mutations.count
             let next = complete && !following.mutations.isEmpty ? send(following) : nil
@@ -220,6 +245,8 @@ public struct SyncEngine: Sendable {
         token: String, run: SyncRun, reason: ResyncReason, progress: @Sendable (SyncProgress) -> Void
     ) async throws -> ResyncReport {
         try store.beginResync()
+        var reason = reason
+        let knownEpoch = try store.settings().epoch
         var since: Int64 = 0
         var received = 0
         var resent = 0
@@ -232,6 +259,12 @@ public struct SyncEngine: Sendable {
                 since: since, limit: pageSize, token: token, epoch: epoch,
                 fullDownload: DownloadFromZero(horizon: horizon))
             horizon = horizon ?? page.horizon
+            // The data decides, not only the error that started the resync: a server whose epoch is not the one
+            // this device last saw was restored (its pull may have said "expired" first), and what it lacks of
+            // this device's writing must be sent again, never dropped.
+            if since == 0, let knownEpoch, let serverEpoch = page.epoch, serverEpoch != knownEpoch {
+                reason = .restored
+            }
             resent += try store.applyResyncPage(run: run, page: page, reason: reason)
             received += page.changes.count
             epoch = page.epoch ?? epoch

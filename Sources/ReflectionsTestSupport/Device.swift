@@ -28,12 +28,17 @@ public final class Device: Sendable {
         let client = try Home.open(directory, clock: clock)
         try client.setUp(
             serverURL: server.baseURL, trust: try await Home.trust(pin: server.fingerprint, serverURL: server.baseURL))
-        if register {
-            try await client.register(handle: handle, password: password)
-        } else {
-            try await client.login(handle: handle, password: password)
+        do {
+            if register {
+                try await client.register(handle: handle, password: password)
+            } else {
+                try await client.login(handle: handle, password: password)
+            }
+            return try Device(home: directory, client: client)
+        } catch {
+            try? await client.close()
+            throw error
         }
-        return try Device(home: directory, client: client)
     }
 
     @discardableResult

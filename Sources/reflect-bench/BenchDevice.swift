@@ -53,12 +53,17 @@ final class BenchDevice: Sendable {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("reflect-bench-\(UUID().uuidString)")
         let client = try Home.open(home)
         try client.setUp(serverURL: server, trust: trust)
-        if register {
-            try await client.register(handle: handle, password: password)
-        } else {
-            try await client.login(handle: handle, password: password)
+        do {
+            if register {
+                try await client.register(handle: handle, password: password)
+            } else {
+                try await client.login(handle: handle, password: password)
+            }
+            return BenchDevice(store: client.store, connection: try client.connection(), home: home)
+        } catch {
+            try? await client.close()
+            throw error
         }
-        return BenchDevice(store: client.store, connection: try client.connection(), home: home)
     }
 
     var engine: SyncEngine { SyncEngine(store: store, transport: transport) }

@@ -44,8 +44,7 @@ struct ReflectBench: AsyncParsableCommand {
 
     func run() async throws {
         var report = Report(n: n, engine: engine)
-        let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: server, pin: pin)
-        let trust = ServerTrust.pinned(fingerprint: pin, certificatePEM: pem)
+        let trust = try await Home.trust(pin: pin, serverURL: server)
         let workload = Workload(n: n, seed: seed, members: members)
         let tag = self.tag ?? String(UUID().uuidString.prefix(6)).lowercased()
         let password = "benchmark password \(tag)"

@@ -44,8 +44,7 @@ struct Init: AsyncParsableCommand {
             let url = try ServerConnection.normalise(server)
             let trust: ServerTrust
             if let pin {
-                let pem = try await ServerConnection.fetchPinnedCertificate(serverURL: url, pin: pin)
-                trust = .pinned(fingerprint: pin.lowercased(), certificatePEM: pem)
+                trust = try await Home.trust(pin: pin, serverURL: url)
             } else {
                 let path = URL(fileURLWithPath: ca!).standardizedFileURL.path
                 guard FileManager.default.isReadableFile(atPath: path) else {
@@ -53,11 +52,11 @@ struct Init: AsyncParsableCommand {
                 }
                 trust = .caFile(path)
             }
-            let store = try global.openStore()
-            try store.initialize(serverURL: url, trust: trust)
-            if let deviceName { try store.setDeviceName(deviceName) }
-            let settings = try store.settings()
-            try store.close()
+            let home = Home(store: try global.openStore())
+            let settings = try await closing(home) {
+                try home.setUp(serverURL: url, trust: trust, deviceName: deviceName)
+                return try home.store.settings()
+            }
             if global.json {
                 try printJSON([
                     "home": global.homeURL.path, "server": url, "clientID": settings.clientID?.uuidString ?? "",
@@ -272,16 +271,8 @@ struct Prompts: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let store = try global.openStore()
-            var prompts = Prompt.defaults
-            if let token = try store.settings().token {
-                if let fetched = try? await withConnection(
-                    store, { connection, _ in try await connection.prompts(token: token) })
-                {
-                    prompts = fetched
-                }
-            }
-            try store.close()
+            let home = Home(store: try global.openStore())
+            let prompts = try await closing(home) { await home.prompts() }
             if global.json { return try printJSON(prompts) }
             for prompt in prompts { print("\(prompt.id). \(prompt.text)") }
         }

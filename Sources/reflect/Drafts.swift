@@ -227,6 +227,9 @@ func saving<T>(
     } catch {
         var failure = error as? ClientError ?? ClientError(.storage, "Could not save it here: \(error).")
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw failure }
+        // The advice for the failure first, then where the text is kept.
+        failure.message = failure.adviceMessage
+        failure.next = nil
         do {
             let draft = try kept ?? Drafts(home: home).save(text, kind: kind, record: record)
             let again = resend.replacingOccurrences(of: "{id}", with: draft.id)

@@ -28,12 +28,23 @@ import Testing
         } catch let error as ClientError {
             #expect(error.code == .wrongMember)
         }
+        // Nor is a login as another member started on the server from a home that is not theirs.
         do {
-            try await stranger.client.login(handle: "bo.k", password: Device.password)
+            try await stranger.client.login(handle: "amara", password: Device.password)
+            Issue.record("amara logged in to cyrus's home")
+        } catch let error as ClientError {
+            #expect(error.code == .wrongMember && error.next == .useAnotherHome)
+        }
+        // No account "bo.k" was made.
+        let fresh = try Home.open(TemporaryDirectory.make(prefix: "fresh-home"))
+        try fresh.setUp(serverURL: server.baseURL, trust: try laptop.store.settings().trust!)
+        do {
+            try await fresh.login(handle: "bo.k", password: Device.password)
             Issue.record("bo.k exists")
         } catch let error as ClientError {
             #expect(error.code == .server)
         }
+        try await fresh.close()
 
         // A display name changed through the facade is the server's and the store's.
         let renamed = try await laptop.client.updateDisplayName("Amara O.")

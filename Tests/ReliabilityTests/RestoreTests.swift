@@ -10,13 +10,11 @@ import Testing
 /// Backups of a running server, and devices recovering after the server is restored from one (SQLite; the
 /// README gives the PostgreSQL commands, and `reflectd mark-restored` gives the same client recovery).
 @Suite(.serialized) struct RestoreTests {
-    typealias Home = Device
-
     @Test func devicesThatSyncedAfterTheBackupSendBackWhatTheRestoredServerLacks() async throws {
         var server = try await LiveServer.start()
-        let laptop = try await Home.make(server, handle: "amara", register: true)
-        let phone = try await Home.make(server, handle: "amara", register: false)
-        let bo = try await Home.make(server, handle: "bo.k", register: true)
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let phone = try await Device.make(server, handle: "amara", register: false)
+        let bo = try await Device.make(server, handle: "bo.k", register: true)
 
         // Before the backup.
         let kept = try laptop.store.write(title: "Kept", body: "Written before the backup.\n", visibility: .community)
@@ -80,7 +78,7 @@ import Testing
         #expect(boSees[comment.id] == "Bo's comment after the backup.")
         #expect(boSees[deletedLater.id] == nil)
         // And a device that never saw the restore's first version gets it all from the server alone.
-        let fresh = try await Home.make(server, handle: "amara", register: false)
+        let fresh = try await Device.make(server, handle: "amara", register: false)
         try await fresh.sync()
         #expect(try fresh.texts() == expected)
         #expect(try laptop.store.events(limit: 200).contains { $0.outcome == "resync" })
@@ -93,8 +91,8 @@ import Testing
     /// (merged, or one as a conflict revision), never one silently over the other.
     @Test func sameVersionNumbersFromTwoHistoriesKeepBothTexts() async throws {
         var server = try await LiveServer.start()
-        let laptop = try await Home.make(server, handle: "amara", register: true)
-        let phone = try await Home.make(server, handle: "amara", register: false)
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let phone = try await Device.make(server, handle: "amara", register: false)
         let record = try laptop.store.write(title: "Allyship", body: "First line.\n")
         try await laptop.sync()
         try await phone.sync()
@@ -125,6 +123,47 @@ import Testing
             #expect(texts.contains { $0.contains("Laptop words after the backup.") }, "\(texts)")
             #expect(texts.contains { $0.contains("Phone words written offline.") }, "\(texts)")
         }
+        for home in [laptop, phone] { try await home.close() }
+        try await server.stop()
+    }
+
+    /// A restored server that was then compacted answers the device's pull "expired" (410) before it could say
+    /// "restored" (409): the resync still treats it as a restore, from the epoch, and sends back what this device
+    /// wrote after the backup instead of dropping it.
+    @Test func aRestoreSeenFirstAsAnExpiredCursorStillSendsBackWhatTheServerLacks() async throws {
+        var server = try await LiveServer.start()
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let phone = try await Device.make(server, handle: "amara", register: false)
+        _ = try laptop.store.write(title: "Before", body: "Written before the backup.\n")
+        try await laptop.sync()
+        let backup = TemporaryDirectory.make(prefix: "backup-3").appendingPathComponent("b.sqlite").path
+        _ = try SQLiteBackup.backup(configuration: ServerConfiguration(dataDirectory: server.dataDirectory), to: backup)
+        let after = try laptop.store.write(title: "After", body: "Written after the backup, only here.\n")
+        try await laptop.sync()
+
+        let port = server.port
+        try await server.stop()
+        let restored = TemporaryDirectory.make(prefix: "restored-3")
+        try FileManager.default.removeItem(at: restored)
+        _ = try await SQLiteBackup.restore(from: backup, into: ServerConfiguration(dataDirectory: restored))
+        server = try await LiveServer.start(dataDirectory: restored, port: port)
+        for home in [phone, laptop] { try await home.login("amara") }
+        // The phone writes and deletes enough on the restored server, and it compacts, so that the horizon passes
+        // the laptop's cursor.
+        let cursor = try laptop.store.settings().cursor
+        for n in 0...Int(cursor) + 2 { _ = try phone.store.write(title: "Phone \(n)", body: "Words.\n") }
+        let doomed = try phone.store.write(title: "Doomed", body: "Deleted.\n")
+        try await phone.sync()
+        try phone.store.delete(.reflection, id: doomed.id)
+        try await phone.sync()
+        let report = try await server.store.compact(keepDays: 0, now: WallClock.system.now() + 1)
+        #expect(report.horizon > cursor)
+
+        let sync = try await laptop.sync()
+        #expect(sync.resync?.reason == .restored)
+        try await phone.sync()
+        #expect(try phone.body(after.id) == "Written after the backup, only here.\n")
+        #expect(try laptop.body(after.id) == "Written after the backup, only here.\n")
         for home in [laptop, phone] { try await home.close() }
         try await server.stop()
     }

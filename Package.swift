@@ -5,6 +5,7 @@ import PackageDescription
 //   ReflectionsModel   pure model, validation, wire types, clock, merge rules (Foundation only)
 //   ReflectionsServer  Hummingbird app, storage protocol + SQLite and PostgreSQL stores
 //   ReflectionsClient  GRDB client store, sync engine, HTTPS client
+//   ReflectionsPage    the member's page (`reflect ui`): loopback HTTP, Mustache templates, over the client
 //   reflect, reflectd  thin ArgumentParser executables
 let package = Package(
     name: "Reflections",
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .target(name: "ReflectionsModel"),
@@ -78,10 +80,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The member's page (`reflect ui`): a loopback HTTP server over the home's store.
+        .target(
+            name: "ReflectionsPage",
+            dependencies: [
+                "ReflectionsClient",
+                "ReflectionsModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "reflect",
             dependencies: [
                 "ReflectionsClient",
+                "ReflectionsPage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -139,6 +154,18 @@ let package = Package(
                 "ReflectionsServer",
                 "ReflectionsTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "ReflectionsPageTests",
+            dependencies: [
+                "ReflectionsPage",
+                "ReflectionsClient",
+                "ReflectionsServer",
+                "ReflectionsTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -30,7 +30,7 @@ struct Reflect: AsyncParsableCommand {
             Delete.self,
             CommentCommand.self, DraftsCommand.self, List.self, Show.self, Sync.self, Status.self, Conflicts.self,
             Resolve.self,
-            LogCommand.self, Retry.self, Discard.self,
+            LogCommand.self, Retry.self, Discard.self, UI.self,
         ])
 
     /// Global options may stand before the subcommand (`reflect --home DIR sync`) or after it
@@ -149,6 +149,7 @@ extension ClientError {
             case .listPrompts: "'reflect prompts' lists them."
             case .listConflicts: "'reflect conflicts' lists them."
             case .trustAgain: "If its certificate changed on purpose, run 'reflect init' again with the new pin."
+            case .useAnotherHome: "Use another --home."
             }
         return "\(message) \(advice)"
     }
@@ -173,26 +174,6 @@ func closing<T>(_ home: Home, _ body: () async throws -> T) async throws -> T {
         return result
     } catch {
         try? await home.close()
-        throw error
-    }
-}
-
-/// Runs `body` with a connection to this home's server, always shutting it down.
-func withConnection<T>(_ store: ClientStore, _ body: (ServerConnection, ClientSettings) async throws -> T) async throws
-    -> T
-{
-    let settings = try store.settings()
-    guard let url = settings.serverURL, let trust = settings.trust else {
-        throw ClientError(
-            .notInitialized, "This home is not set up: run 'reflect init --server https://HOST:PORT …' first.")
-    }
-    let connection = try ServerConnection(serverURL: url, trust: trust)
-    do {
-        let result = try await body(connection, settings)
-        try await connection.shutdown()
-        return result
-    } catch {
-        try? await connection.shutdown()
         throw error
     }
 }

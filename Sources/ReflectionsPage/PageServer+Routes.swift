@@ -1,0 +1,226 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ReflectionsClient
+import ReflectionsModel
+
+extension PageServer {
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: PageGuard(security: security))
+        router.get("open") { request, _ in self.open(request) }
+        router.get("style.css") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: PageTemplates.css)))
+        }
+        router.get("/") { request, _ in try self.list(request) }
+        router.get("write") { _, _ in try self.writeForm() }
+        router.post("write") { request, _ in try await self.write(request) }
+        router.get("r/:id") { request, context in try self.show(context.parameters.get("id") ?? "") }
+        router.post("r/:id/comment") { request, context in
+            try await self.comment(request, id: context.parameters.get("id") ?? "")
+        }
+        router.post("sync") { request, _ in try await self.syncNow(request) }
+        return router
+    }
+
+    /// `/open?key=…`: the printed address. The right key becomes a cookie no script can read and no other site
+    /// sends (`HttpOnly; SameSite=Strict`), and the key leaves the address bar (a redirect).
+    func open(_ request: Request) -> Response {
+        guard PageSecurity.same(request.uri.queryParameters["key"].map(String.init), security.secret) else {
+            return PageGuard<BasicRequestContext>.refusal(
+                .forbidden, "This key is not the one reflect ui printed for this launch.")
+        }
+        return Response(
+            status: .seeOther,
+            headers: [
+                .location: "/",
+                .setCookie: "\(PageSecurity.cookieName)=\(security.secret); Path=/; HttpOnly; SameSite=Strict",
+            ])
+    }
+
+    // MARK: Pages
+
+    func list(_ request: Request) throws -> Response {
+        let show = request.uri.queryParameters["show"].map(String.init) ?? "all"
+        let prompt = request.uri.queryParameters["prompt"].flatMap { Int(String($0)) }
+        let mine = show == "mine"
+        var listed = try home.store.reflections(mine: mine, promptID: prompt)
+        if show == "community" { listed = listed.filter { $0.reflection.visibility == .community } }
+        let notice: String? =
+            switch request.uri.queryParameters["notice"].map(String.init) {
+            case "saved": "Saved here. It is sent when this device is online."
+            case "synced": "Synced."
+            case "sync-failed": "Not synced now: your writing is safe here and is sent later."
+            default: nil
+            }
+        return try page(
+            "list",
+            [
+                "title": "Reflections", "show": show,
+                "heading": mine ? "My reflections" : show == "community" ? "Community reflections" : "Reflections",
+                "prompts": Self.prompts(selected: prompt),
+                "reflections": listed.map(Self.summary),
+            ], notice: notice)
+    }
+
+    func writeForm(form: [String: Any] = [:], problem: String? = nil, status: HTTPResponse.Status = .ok) throws
+        -> Response
+    {
+        try page(
+            "write",
+            [
+                "title": "Write", "form": form,
+                "prompts": Self.prompts(selected: (form["prompt"] as? String).flatMap(Int.init)),
+            ], problem: problem, status: status)
+    }
+
+    func write(_ request: Request) async throws -> Response {
+        let form = try await checkedForm(request)
+        let title = form["title"] ?? ""
+        let body = form["body"] ?? ""
+        let community = form["visibility"] == "community"
+        do {
+            let written = try home.store.write(
+                title: title, body: body, visibility: community ? .community : .private,
+                promptID: form["prompt"].flatMap(Int.init))
+            return Response(status: .seeOther, headers: [.location: "/r/\(written.id.uuidString)?notice=saved"])
+        } catch let error as ClientError {
+            // Nothing typed is lost: the form comes back with the text and what to fix.
+            return try writeForm(
+                form: ["title": title, "body": body, "community": community, "prompt": form["prompt"] ?? ""],
+                problem: error.message, status: .unprocessableContent)
+        }
+    }
+
+    func show(_ id: String, comment: String = "", problem: String? = nil, status: HTTPResponse.Status = .ok) throws
+        -> Response
+    {
+        guard let uuid = UUID(uuidString: id), let local = try? home.store.reflection(id: uuid),
+            !local.reflection.deleted
+        else {
+            return try page(
+                "list", ["title": "Not here", "heading": "Not here", "prompts": Self.prompts(selected: nil)],
+                problem: "This reflection is not on this device.", status: .notFound)
+        }
+        let r = local.reflection
+        var view = Self.summary(local)
+        view["paragraphs"] = r.body.components(separatedBy: "\n").filter { !$0.isEmpty }
+        view["prompt"] = Prompt.defaults.first { $0.id == r.promptID }?.text ?? ""
+        return try page(
+            "reflection",
+            [
+                "title": r.title, "r": view, "form": ["comment": comment],
+                "canComment": r.visibility == .community,
+                "comments": local.comments.filter { !$0.comment.deleted }.map { c -> [String: Any] in
+                    [
+                        "author": c.isMine ? "You" : (c.comment.authorName ?? "A member"),
+                        "written": Self.time(c.comment.writtenAt ?? c.comment.createdAt), "body": c.comment.body,
+                        "pending": c.pendingMutations > 0,
+                    ]
+                },
+            ], problem: problem, status: status)
+    }
+
+    func comment(_ request: Request, id: String) async throws -> Response {
+        let form = try await checkedForm(request)
+        let body = form["body"] ?? ""
+        guard let uuid = UUID(uuidString: id) else { return try show(id) }
+        do {
+            _ = try home.store.comment(on: uuid, body: body)
+            return Response(status: .seeOther, headers: [.location: "/r/\(uuid.uuidString)?notice=saved"])
+        } catch let error as ClientError {
+            return try show(id, comment: body, problem: error.message, status: .unprocessableContent)
+        }
+    }
+
+    func syncNow(_ request: Request) async throws -> Response {
+        _ = try await checkedForm(request)
+        let outcome: String
+        do {
+            try await home.sync()
+            outcome = "synced"
+        } catch {
+            outcome = "sync-failed"
+        }
+        return Response(status: .seeOther, headers: [.location: "/?notice=\(outcome)"])
+    }
+
+    // MARK: Helpers
+
+    /// The form's fields, once its token proved it came from this page (else 403, and nothing is done).
+    func checkedForm(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: Self.maxFormBytes)
+        let form = FormBody.parse(String(buffer: buffer))
+        guard PageSecurity.same(form["csrf"], security.formToken) else {
+            throw HTTPError(.forbidden, message: "This form is not from this page.")
+        }
+        return form
+    }
+
+    /// A page: the template with the sync banner, the form token and an optional notice or problem.
+    func page(
+        _ template: String, _ values: [String: Any], notice: String? = nil, problem: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        var context = values
+        context["csrf"] = security.formToken
+        context["sync"] = try syncBanner()
+        if let notice { context["notice"] = notice }
+        if let problem { context["problem"] = problem }
+        let html = templates.render(context, withTemplate: template) ?? ""
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func syncBanner() throws -> [String: Any] {
+        let status = try home.store.status()
+        let (state, text): (String, String) =
+            switch syncState.withLock({ $0 }) {
+            case .connecting: ("connecting", "Connecting…")
+            case .live: ("live", "Online: changes arrive as they happen")
+            case .offline: ("offline", "Offline: your writing is kept here and sent later")
+            case .stopped(let why): ("offline", "Not syncing. \(why)")
+            case .notWatching: ("idle", "Syncs when you press Sync now")
+            }
+        let last = status.lastSync.map { Self.time($0.finishedAt ?? $0.startedAt) }
+        return [
+            "state": state, "stateText": text,
+            "hasPending": status.pendingMutations > 0, "pending": status.pendingMutations,
+            "hasLastSync": last != nil, "lastSync": last ?? "",
+            "hasConflicts": status.openConflicts > 0, "conflicts": status.openConflicts,
+            "hasRejected": !status.rejectedMutations.isEmpty, "rejectedCount": status.rejectedMutations.count,
+            "rejected": status.rejectedMutations.map { entry -> [String: Any] in
+                [
+                    "operation": entry.operation, "entity": entry.entity.rawValue,
+                    "reason": entry.rejectReason ?? "refused",
+                ]
+            },
+        ]
+    }
+
+    static func summary(_ local: LocalReflection) -> [String: Any] {
+        let r = local.reflection
+        let excerpt = r.body.count > 240 ? String(r.body.prefix(240)) + "…" : r.body
+        return [
+            "id": r.id.uuidString, "title": r.title, "excerpt": excerpt,
+            "author": local.isMine ? "You" : (r.authorName ?? "A member"),
+            "written": time(r.writtenAt ?? r.createdAt),
+            "visibility": r.visibility == .community ? "shared with the community" : "private",
+            "pending": local.pendingMutations > 0, "conflicted": r.conflicted,
+        ]
+    }
+
+    static func prompts(selected: Int?) -> [[String: Any]] {
+        Prompt.defaults.map { ["id": $0.id, "text": $0.text, "selected": $0.id == selected] }
+    }
+
+    /// A time as the member's clock shows it, to the minute.
+    static func time(_ milliseconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}

@@ -1,0 +1,161 @@
+import Mustache
+
+/// The page's templates and style sheet, reviewed as code (no build step, nothing fetched from elsewhere).
+/// `{{name}}` is HTML-escaped by Mustache (`< > & " '`), so a member's text can never become markup; no template
+/// uses the unescaped `{{{name}}}` form.
+enum PageTemplates {
+    static let head = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Reflections</title>
+        <link rel="stylesheet" href="/style.css">
+        </head>
+        <body>
+        <a class="skip" href="#main">Skip to the page</a>
+        <header>
+        <nav aria-label="Main">
+        <a href="/">Reflections</a>
+        <a href="/?show=mine">Mine</a>
+        <a href="/?show=community">Community</a>
+        <a href="/write">Write</a>
+        </nav>
+        <section class="sync" aria-label="Sync">
+        <p><span class="state state-{{sync.state}}">{{sync.stateText}}</span>
+        {{#sync.hasPending}} · {{sync.pending}} change(s) waiting to be sent{{/sync.hasPending}}
+        {{#sync.hasLastSync}} · last sync {{sync.lastSync}}{{/sync.hasLastSync}}
+        {{#sync.hasConflicts}} · {{sync.conflicts}} open conflict(s){{/sync.hasConflicts}}</p>
+        <form method="post" action="/sync"><input type="hidden" name="csrf" value="{{csrf}}">
+        <button type="submit">Sync now</button></form>
+        {{#sync.hasRejected}}
+        <details><summary>{{sync.rejectedCount}} change(s) the server refused (kept here)</summary>
+        <ul>{{#sync.rejected}}<li>{{operation}} of a {{entity}}: {{reason}}</li>{{/sync.rejected}}</ul>
+        </details>
+        {{/sync.hasRejected}}
+        </section>
+        </header>
+        <main id="main">
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        {{#problem}}<p class="problem" role="alert">{{problem}}</p>{{/problem}}
+        """
+
+    static let foot = """
+        </main>
+        </body>
+        </html>
+        """
+
+    static let list = """
+        {{> head}}
+        <h1>{{heading}}</h1>
+        <form method="get" action="/" class="filter">
+        <input type="hidden" name="show" value="{{show}}">
+        <label for="prompt">Prompt</label>
+        <select id="prompt" name="prompt">
+        <option value="">Every prompt</option>
+        {{#prompts}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}. {{text}}</option>{{/prompts}}
+        </select>
+        <button type="submit">Show</button>
+        </form>
+        {{^reflections}}<p>No reflections here yet. <a href="/write">Write one</a>.</p>{{/reflections}}
+        <ol class="reflections">
+        {{#reflections}}
+        <li><article>
+        <h2><a href="/r/{{id}}">{{title}}</a></h2>
+        <p class="meta">{{author}} · {{written}} · {{visibility}}{{#pending}} · not sent yet{{/pending}}{{#conflicted}} · in conflict{{/conflicted}}</p>
+        <p>{{excerpt}}</p>
+        </article></li>
+        {{/reflections}}
+        </ol>
+        {{> foot}}
+        """
+
+    static let write = """
+        {{> head}}
+        <h1>Write a reflection</h1>
+        <form method="post" action="/write" class="editor">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="prompt">Prompt</label>
+        <select id="prompt" name="prompt">
+        <option value="">No prompt</option>
+        {{#prompts}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}. {{text}}</option>{{/prompts}}
+        </select>
+        <label for="title">Title</label>
+        <input id="title" name="title" required maxlength="200" value="{{form.title}}">
+        <label for="body">Your reflection</label>
+        <textarea id="body" name="body" required rows="14">{{form.body}}</textarea>
+        <fieldset>
+        <legend>Who may read it</legend>
+        <input type="radio" id="private" name="visibility" value="private"{{^form.community}} checked{{/form.community}}>
+        <label for="private">Only me (private)</label>
+        <input type="radio" id="community" name="visibility" value="community"{{#form.community}} checked{{/form.community}}>
+        <label for="community">The community</label>
+        </fieldset>
+        <button type="submit">Save</button>
+        </form>
+        {{> foot}}
+        """
+
+    static let reflection = """
+        {{> head}}
+        <article class="reflection">
+        <h1>{{r.title}}</h1>
+        <p class="meta">{{r.author}} · {{r.written}} · {{r.visibility}}{{#r.pending}} · not sent yet{{/r.pending}}</p>
+        {{#r.prompt}}<p class="prompt">Prompt: {{r.prompt}}</p>{{/r.prompt}}
+        <div class="body">{{#r.paragraphs}}<p>{{.}}</p>{{/r.paragraphs}}</div>
+        </article>
+        <section aria-labelledby="comments">
+        <h2 id="comments">Comments</h2>
+        {{^comments}}<p>No comments yet.</p>{{/comments}}
+        <ol class="comments">
+        {{#comments}}<li><p class="meta">{{author}} · {{written}}{{#pending}} · not sent yet{{/pending}}</p><p>{{body}}</p></li>{{/comments}}
+        </ol>
+        {{#canComment}}
+        <form method="post" action="/r/{{r.id}}/comment">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="comment">Your comment</label>
+        <textarea id="comment" name="body" required rows="4">{{form.comment}}</textarea>
+        <button type="submit">Comment</button>
+        </form>
+        {{/canComment}}
+        </section>
+        {{> foot}}
+        """
+
+    /// Plain, readable at 200 % and on a phone; focus always visible; text and controls above WCAG AA contrast
+    /// (#1a1a1a on #ffffff is 17:1, the link blue #0b4f9c on white 8.3:1).
+    static let css = """
+        :root { color: #1a1a1a; background: #ffffff; font: 1.05rem/1.55 system-ui, sans-serif; }
+        body { max-width: 46rem; margin: 0 auto; padding: 0 1rem 3rem; }
+        a { color: #0b4f9c; }
+        a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible,
+        summary:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
+        .skip { position: absolute; left: -999px; }
+        .skip:focus { left: 1rem; top: 1rem; background: #ffffff; padding: .5rem; }
+        header nav { display: flex; flex-wrap: wrap; gap: 1rem; padding: 1rem 0; border-bottom: 1px solid #767676; }
+        .sync { font-size: .95rem; }
+        .state-live { color: #1d6b2f; } .state-offline { color: #a3111b; }
+        label { display: block; margin-top: 1rem; font-weight: 600; }
+        fieldset label { display: inline; font-weight: normal; margin-right: 1rem; }
+        input[type=text], input:not([type]), select, textarea { width: 100%; box-sizing: border-box;
+          font: inherit; padding: .4rem; border: 1px solid #595959; border-radius: 3px; }
+        button { font: inherit; margin-top: 1rem; padding: .45rem 1rem; background: #0b4f9c; color: #ffffff;
+          border: 0; border-radius: 3px; cursor: pointer; }
+        .meta { color: #4a4a4a; font-size: .9rem; }
+        .notice { background: #e8f3ea; padding: .5rem; } .problem { background: #fbe9ea; padding: .5rem; }
+        ol.reflections, ol.comments { list-style: none; padding: 0; }
+        ol.reflections li, ol.comments li { border-bottom: 1px solid #d0d0d0; }
+        """
+
+    static func library() throws -> MustacheLibrary {
+        var library = MustacheLibrary()
+        for (name, text) in [
+            ("head", head), ("foot", foot), ("list", list), ("write", write), ("reflection", reflection),
+        ] {
+            try library.register(text, named: name)
+        }
+        return library
+    }
+}

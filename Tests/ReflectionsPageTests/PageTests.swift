@@ -1,0 +1,241 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ReflectionsClient
+import ReflectionsModel
+import ReflectionsPage
+import ReflectionsServer
+import ReflectionsTestSupport
+import Synchronization
+import Testing
+
+/// The member's page over real HTTP on a random loopback port, on a real home store (and a real `reflectd` where
+/// it syncs): who may open it, what another site or another name for the address can do (nothing), that a
+/// member's text is never markup, and that what is written on the page offline reaches another device.
+@Suite struct PageTests {
+    /// A running page and an HTTP client that does not follow redirects.
+    final class RunningPage: Sendable {
+        let server: PageServer
+        let port: Int
+        let task: Task<Void, any Error>
+        let http = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+
+        init(server: PageServer, port: Int, task: Task<Void, any Error>) {
+            self.server = server
+            self.port = port
+            self.task = task
+        }
+
+        static func start(_ home: Home, watch: Bool = false) async throws -> RunningPage {
+            let server = try PageServer(home: home)
+            let ready = AsyncStream.makeStream(of: String.self)
+            let task = Task { try await server.run(port: 0, watch: watch) { ready.continuation.yield($0) } }
+            var iterator = ready.stream.makeAsyncIterator()
+            guard let address = await iterator.next(), let port = URLComponents(string: address)?.port else {
+                throw TestFailure("the page did not start")
+            }
+            #expect(address == "http://127.0.0.1:\(port)/open?key=\(server.security.secret)")
+            return RunningPage(server: server, port: port, task: task)
+        }
+
+        var cookie: String { "\(PageSecurity.cookieName)=\(server.security.secret)" }
+        var origin: String { "http://127.0.0.1:\(port)" }
+
+        struct Answer {
+            var status: Int
+            var headers: [(String, String)]
+            var body: String
+            func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        }
+
+        func send(
+            _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], form: [String: String]? = nil
+        ) async throws -> Answer {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = method
+            for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+            if let form {
+                let body = form.map { key, value in
+                    "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                }.joined(separator: "&")
+                request.headers.replaceOrAdd(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.body = .bytes(ByteBuffer(string: body))
+            }
+            let response = try await http.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 4 * 1024 * 1024)
+            return Answer(
+                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                body: String(buffer: body))
+        }
+
+        /// A GET as the member's browser sends it (the cookie), optionally with other headers.
+        func get(_ path: String, _ headers: [(String, String)] = []) async throws -> Answer {
+            try await send(.GET, path, headers: [("Cookie", cookie)] + headers)
+        }
+
+        /// A form post as the page's own form sends it (cookie, origin, token), with `fields`.
+        func post(_ path: String, _ fields: [String: String], headers: [(String, String)]? = nil) async throws
+            -> Answer
+        {
+            try await send(
+                .POST, path, headers: headers ?? [("Cookie", cookie), ("Origin", origin)],
+                form: fields.merging(["csrf": server.security.formToken]) { mine, _ in mine })
+        }
+
+        func stop() async throws {
+            task.cancel()
+            _ = await task.result
+            try await http.shutdown()
+        }
+    }
+
+    /// A home set up for a server that is never there (port 9), not logged in.
+    static func offlineHome() throws -> Home {
+        let directory = TemporaryDirectory.make(prefix: "page-home")
+        let caFile = directory.appendingPathComponent("ca.pem")
+        try SelfSignedCertificate.generate(hostnames: []).certificatePEM.write(
+            to: caFile, atomically: true, encoding: .utf8)
+        let home = try Home.open(directory)
+        try home.setUp(serverURL: "https://127.0.0.1:9", trust: .caFile(caFile.path))
+        return home
+    }
+
+    @Test func onlyTheKeyOpensThePageAndOnlyAtItsOwnAddress() async throws {
+        let home = try Self.offlineHome()
+        let page = try await RunningPage.start(home)
+        // No key, a wrong key: refused, and nothing of the page is in the answer.
+        let bare = try await page.send(.GET, "/")
+        #expect(bare.status == 403)
+        #expect(!bare.body.contains("Sync now"))
+        #expect(try await page.send(.GET, "/open?key=not-the-key").status == 403)
+        let guessed = try await page.send(.GET, "/", headers: [("Cookie", "\(PageSecurity.cookieName)=guess")])
+        #expect(guessed.status == 403)
+        // The printed key: a cookie no script reads and no other site sends, and the key leaves the address.
+        let opened = try await page.send(.GET, "/open?key=\(page.server.security.secret)")
+        #expect(opened.status == 303)
+        #expect(opened.header("Location") == "/")
+        let cookie = try #require(opened.header("Set-Cookie"))
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"))
+        let listed = try await page.get("/")
+        #expect(listed.status == 200)
+        #expect(listed.body.contains("Sync now"))
+        let policy = try #require(listed.header("Content-Security-Policy"))
+        #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"))
+        #expect(listed.header("X-Frame-Options") == "DENY")
+        #expect(listed.header("Cache-Control") == "no-store")
+        // Another name for the address (DNS rebinding) is refused, even with the cookie; localhost is the page.
+        let rebound = try await page.get("/", [("Host", "attacker.example:\(page.port)")])
+        #expect(rebound.status == 421)
+        #expect(!rebound.body.contains("Sync now"))
+        #expect(try await page.get("/", [("Host", "localhost:\(page.port)")]).status == 200)
+        #expect(try await page.get("/", [("Host", "127.0.0.1:1")]).status == 421)
+        try await page.stop()
+        try await home.close()
+    }
+
+    @Test func formsFromAnotherSiteOrWithoutTheTokenDoNothing() async throws {
+        let home = try Self.offlineHome()
+        let page = try await RunningPage.start(home)
+        let fields = ["title": "Allyship", "body": "Listening first.", "visibility": "private"]
+        // Another site's form: its origin is not the page's (the browser sends the cookie only same-site, but
+        // the origin is checked as well).
+        let foreign = try await page.post(
+            "/write", fields, headers: [("Cookie", page.cookie), ("Origin", "http://attacker.example")])
+        #expect(foreign.status == 403)
+        let noOrigin = try await page.post("/write", fields, headers: [("Cookie", page.cookie)])
+        #expect(noOrigin.status == 403)
+        // The page's origin but not its form token.
+        let forged = try await page.send(
+            .POST, "/write", headers: [("Cookie", page.cookie), ("Origin", page.origin)], form: fields)
+        #expect(forged.status == 403)
+        #expect(try await page.post("/sync", [:], headers: [("Origin", page.origin)]).status == 403)
+        #expect(try home.store.reflections().isEmpty)
+        // The page's own form: saved.
+        let saved = try await page.post("/write", fields)
+        #expect(saved.status == 303)
+        #expect(try home.store.reflections().map(\.reflection.title) == ["Allyship"])
+        try await page.stop()
+        try await home.close()
+    }
+
+    @Test func aMembersTextIsNeverMarkup() async throws {
+        let home = try Self.offlineHome()
+        let page = try await RunningPage.start(home)
+        let title = "<script>alert('title')</script>"
+        let body = "\"><img src=x onerror=alert(1)> & more"
+        let saved = try await page.post("/write", ["title": title, "body": body, "visibility": "community"])
+        #expect(saved.status == 303)
+        let location = try #require(saved.header("Location"))
+        for path in ["/", String(location.prefix { $0 != "?" })] {
+            let answer = try await page.get(path)
+            #expect(answer.status == 200)
+            #expect(!answer.body.contains("<script>alert"))
+            #expect(!answer.body.contains("<img src=x"))
+            #expect(answer.body.contains("&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;"))
+        }
+        // A text the store refuses comes back in the form, escaped, with what to fix: nothing typed is lost.
+        let tooLong = String(repeating: "t", count: 300)
+        let refused = try await page.post("/write", ["title": tooLong, "body": "Kept <b>words</b>."])
+        #expect(refused.status == 422)
+        #expect(refused.body.contains("Kept &lt;b&gt;words&lt;/b&gt;."))
+        #expect(refused.body.contains(tooLong))
+        try await page.stop()
+        try await home.close()
+    }
+
+    /// The sync loop behind the page may stop (here: nobody is logged in); the page stays and says so.
+    @Test func thePageOutlivesItsSyncLoop() async throws {
+        let home = try Self.offlineHome()
+        let page = try await RunningPage.start(home, watch: true)
+        var said = ""
+        for _ in 0..<50 {
+            said = try await page.get("/").body
+            if said.contains("Not syncing") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(said.contains("Not syncing. Not logged in"))
+        #expect(try await page.post("/write", ["title": "Still here", "body": "Saved offline."]).status == 303)
+        #expect(try home.store.reflections().count == 1)
+        try await page.stop()
+        try await home.close()
+    }
+
+    /// Written on the page while the server is away, listed at once, sent when it is back; a comment from
+    /// another device arrives on the page.
+    @Test func writtenOfflineOnThePageReachesAnotherDevice() async throws {
+        var server = try await LiveServer.start()
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let phone = try await Device.make(server, handle: "amara", register: false)
+        let page = try await RunningPage.start(laptop.client)
+        let port = server.port
+        try await server.stop()
+
+        let saved = try await page.post(
+            "/write", ["title": "On the ward", "body": "Written with no signal.", "visibility": "community"])
+        #expect(saved.status == 303)
+        let mine = try await page.get("/?show=mine")
+        #expect(mine.body.contains("On the ward") && mine.body.contains("not sent yet"))
+        #expect(mine.body.contains("1 change(s) waiting to be sent"))
+        let offline = try await page.post("/sync", [:])
+        #expect(offline.header("Location") == "/?notice=sync-failed")
+
+        server = try await LiveServer.start(dataDirectory: server.dataDirectory, port: port)
+        let synced = try await page.post("/sync", [:])
+        #expect(synced.header("Location") == "/?notice=synced")
+        try await phone.sync()
+        let arrived = try #require(try phone.store.reflections().first { $0.reflection.title == "On the ward" })
+        #expect(arrived.reflection.body == "Written with no signal.")
+
+        // The phone comments; after the page's next sync the comment is on the reflection's page.
+        _ = try phone.store.comment(on: arrived.reflection.id, body: "Seen on the phone.")
+        try await phone.sync()
+        #expect(try await page.post("/sync", [:]).header("Location") == "/?notice=synced")
+        let shown = try await page.get("/r/\(arrived.reflection.id.uuidString)")
+        #expect(shown.body.contains("Seen on the phone."))
+        try await page.stop()
+        try await phone.close()
+        try await laptop.close()
+        try await server.stop()
+    }
+}

@@ -11,15 +11,26 @@ public final class PageSecurity: Sendable {
     public let secret: String
     /// The token every form sends back (`csrf`), so that another site cannot post a form here.
     public let formToken: String
+    /// The page lives under `/p/<pathToken>/`, and its cookie is scoped to that path: browsers scope cookies by
+    /// host, not by port, so a cookie at `/` would also go to any other server on 127.0.0.1 (another user's, or a
+    /// development server), which cannot know this path.
+    public let pathToken: String
     private let boundPort = Mutex<Int?>(nil)
 
     /// The cookie that carries the secret after the first visit.
     public static let cookieName = "reflect_page"
 
-    public init(secret: String = PageSecurity.randomToken(), formToken: String = PageSecurity.randomToken()) {
+    public init(
+        secret: String = PageSecurity.randomToken(), formToken: String = PageSecurity.randomToken(),
+        pathToken: String = PageSecurity.randomToken()
+    ) {
         self.secret = secret
         self.formToken = formToken
+        self.pathToken = pathToken
     }
+
+    /// Where every page lives (no trailing slash).
+    public var base: String { "/p/\(pathToken)" }
 
     /// 32 random bytes, as URL-safe base64 without padding.
     public static func randomToken() -> String {

@@ -8,20 +8,21 @@ extension PageServer {
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: PageGuard(security: security))
-        router.get("open") { request, _ in self.open(request) }
-        router.get("style.css") { _, _ in
+        let page = router.group(RouterPath(security.base))
+        page.get("open") { request, _ in self.open(request) }
+        page.get("style.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: PageTemplates.css)))
         }
-        router.get("/") { request, _ in try self.list(request) }
-        router.get("write") { _, _ in try self.writeForm() }
-        router.post("write") { request, _ in try await self.write(request) }
-        router.get("r/:id") { request, context in try self.show(context.parameters.get("id") ?? "") }
-        router.post("r/:id/comment") { request, context in
+        page.get("/") { request, _ in try self.list(request) }
+        page.get("write") { _, _ in try self.writeForm() }
+        page.post("write") { request, _ in try await self.write(request) }
+        page.get("r/:id") { _, context in try self.show(context.parameters.get("id") ?? "") }
+        page.post("r/:id/comment") { request, context in
             try await self.comment(request, id: context.parameters.get("id") ?? "")
         }
-        router.post("sync") { request, _ in try await self.syncNow(request) }
+        page.post("sync") { request, _ in try await self.syncNow(request) }
         return router
     }
 
@@ -35,15 +36,17 @@ extension PageServer {
         return Response(
             status: .seeOther,
             headers: [
-                .location: "/",
-                .setCookie: "\(PageSecurity.cookieName)=\(security.secret); Path=/; HttpOnly; SameSite=Strict",
+                .location: "\(security.base)/",
+                .setCookie:
+                    "\(PageSecurity.cookieName)=\(security.secret); Path=\(security.base)/; HttpOnly; SameSite=Strict",
             ])
     }
 
     // MARK: Pages
 
     func list(_ request: Request) throws -> Response {
-        let show = request.uri.queryParameters["show"].map(String.init) ?? "all"
+        // Only the three known values reach the template (they are echoed in an attribute).
+        let show = ["mine", "community"].first { $0 == request.uri.queryParameters["show"].map(String.init) } ?? "all"
         let prompt = request.uri.queryParameters["prompt"].flatMap { Int(String($0)) }
         let mine = show == "mine"
         var listed = try home.store.reflections(mine: mine, promptID: prompt)
@@ -85,7 +88,8 @@ extension PageServer {
             let written = try home.store.write(
                 title: title, body: body, visibility: community ? .community : .private,
                 promptID: form["prompt"].flatMap(Int.init))
-            return Response(status: .seeOther, headers: [.location: "/r/\(written.id.uuidString)?notice=saved"])
+            return Response(
+                status: .seeOther, headers: [.location: "\(security.base)/r/\(written.id.uuidString)?notice=saved"])
         } catch let error as ClientError {
             // Nothing typed is lost: the form comes back with the text and what to fix.
             return try writeForm(
@@ -129,7 +133,8 @@ extension PageServer {
         guard let uuid = UUID(uuidString: id) else { return try show(id) }
         do {
             _ = try home.store.comment(on: uuid, body: body)
-            return Response(status: .seeOther, headers: [.location: "/r/\(uuid.uuidString)?notice=saved"])
+            return Response(
+                status: .seeOther, headers: [.location: "\(security.base)/r/\(uuid.uuidString)?notice=saved"])
         } catch let error as ClientError {
             return try show(id, comment: body, problem: error.message, status: .unprocessableContent)
         }
@@ -144,7 +149,7 @@ extension PageServer {
         } catch {
             outcome = "sync-failed"
         }
-        return Response(status: .seeOther, headers: [.location: "/?notice=\(outcome)"])
+        return Response(status: .seeOther, headers: [.location: "\(security.base)/?notice=\(outcome)"])
     }
 
     // MARK: Helpers
@@ -166,6 +171,7 @@ extension PageServer {
     ) throws -> Response {
         var context = values
         context["csrf"] = security.formToken
+        context["base"] = security.base
         context["sync"] = try syncBanner()
         if let notice { context["notice"] = notice }
         if let problem { context["problem"] = problem }

@@ -38,7 +38,9 @@ public final class PageServer: Sendable {
     }
 
     /// The address to open (the first visit trades the key for a cookie).
-    public func address(port: Int) -> String { "http://127.0.0.1:\(port)/open?key=\(security.secret)" }
+    public func address(port: Int) -> String {
+        "http://127.0.0.1:\(port)\(security.base)/open?key=\(security.secret)"
+    }
 
     /// Serves the page (and, with `watch`, runs the sync loop) until the task is cancelled or a signal stops it.
     public func run(

@@ -11,23 +11,23 @@ enum PageTemplates {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Reflections</title>
-        <link rel="stylesheet" href="/style.css">
+        <link rel="stylesheet" href="{{base}}/style.css">
         </head>
         <body>
         <a class="skip" href="#main">Skip to the page</a>
         <header>
         <nav aria-label="Main">
-        <a href="/">Reflections</a>
-        <a href="/?show=mine">Mine</a>
-        <a href="/?show=community">Community</a>
-        <a href="/write">Write</a>
+        <a href="{{base}}/">Reflections</a>
+        <a href="{{base}}/?show=mine">Mine</a>
+        <a href="{{base}}/?show=community">Community</a>
+        <a href="{{base}}/write">Write</a>
         </nav>
         <section class="sync" aria-label="Sync">
         <p><span class="state state-{{sync.state}}">{{sync.stateText}}</span>
         {{#sync.hasPending}} · {{sync.pending}} change(s) waiting to be sent{{/sync.hasPending}}
         {{#sync.hasLastSync}} · last sync {{sync.lastSync}}{{/sync.hasLastSync}}
         {{#sync.hasConflicts}} · {{sync.conflicts}} open conflict(s){{/sync.hasConflicts}}</p>
-        <form method="post" action="/sync"><input type="hidden" name="csrf" value="{{csrf}}">
+        <form method="post" action="{{base}}/sync"><input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit">Sync now</button></form>
         {{#sync.hasRejected}}
         <details><summary>{{sync.rejectedCount}} change(s) the server refused (kept here)</summary>
@@ -41,6 +41,10 @@ enum PageTemplates {
         {{#problem}}<p class="problem" role="alert">{{problem}}</p>{{/problem}}
         """
 
+    static let promptOptions = """
+        {{#prompts}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}. {{text}}</option>{{/prompts}}
+        """
+
     static let foot = """
         </main>
         </body>
@@ -50,20 +54,20 @@ enum PageTemplates {
     static let list = """
         {{> head}}
         <h1>{{heading}}</h1>
-        <form method="get" action="/" class="filter">
+        <form method="get" action="{{base}}/" class="filter">
         <input type="hidden" name="show" value="{{show}}">
         <label for="prompt">Prompt</label>
         <select id="prompt" name="prompt">
         <option value="">Every prompt</option>
-        {{#prompts}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}. {{text}}</option>{{/prompts}}
+        {{> promptOptions}}
         </select>
         <button type="submit">Show</button>
         </form>
-        {{^reflections}}<p>No reflections here yet. <a href="/write">Write one</a>.</p>{{/reflections}}
+        {{^reflections}}<p>No reflections here yet. <a href="{{base}}/write">Write one</a>.</p>{{/reflections}}
         <ol class="reflections">
         {{#reflections}}
         <li><article>
-        <h2><a href="/r/{{id}}">{{title}}</a></h2>
+        <h2><a href="{{base}}/r/{{id}}">{{title}}</a></h2>
         <p class="meta">{{author}} · {{written}} · {{visibility}}{{#pending}} · not sent yet{{/pending}}{{#conflicted}} · in conflict{{/conflicted}}</p>
         <p>{{excerpt}}</p>
         </article></li>
@@ -75,12 +79,12 @@ enum PageTemplates {
     static let write = """
         {{> head}}
         <h1>Write a reflection</h1>
-        <form method="post" action="/write" class="editor">
+        <form method="post" action="{{base}}/write" class="editor">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="prompt">Prompt</label>
         <select id="prompt" name="prompt">
         <option value="">No prompt</option>
-        {{#prompts}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}. {{text}}</option>{{/prompts}}
+        {{> promptOptions}}
         </select>
         <label for="title">Title</label>
         <input id="title" name="title" required maxlength="200" value="{{form.title}}">
@@ -113,7 +117,7 @@ enum PageTemplates {
         {{#comments}}<li><p class="meta">{{author}} · {{written}}{{#pending}} · not sent yet{{/pending}}</p><p>{{body}}</p></li>{{/comments}}
         </ol>
         {{#canComment}}
-        <form method="post" action="/r/{{r.id}}/comment">
+        <form method="post" action="{{base}}/r/{{r.id}}/comment">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="comment">Your comment</label>
         <textarea id="comment" name="body" required rows="4">{{form.comment}}</textarea>
@@ -152,7 +156,8 @@ enum PageTemplates {
     static func library() throws -> MustacheLibrary {
         var library = MustacheLibrary()
         for (name, text) in [
-            ("head", head), ("foot", foot), ("list", list), ("write", write), ("reflection", reflection),
+            ("head", head), ("foot", foot), ("promptOptions", promptOptions), ("list", list), ("write", write),
+            ("reflection", reflection),
         ] {
             try library.register(text, named: name)
         }

@@ -23,8 +23,9 @@ struct UI: AsyncParsableCommand {
     @Flag(help: "Open the page in the browser (with xdg-open), where there is one.") var open = false
 
     func validate() throws {
-        guard (0...65535).contains(port) else {
-            throw ArgumentParser.ValidationError("--port must be between 0 and 65535 (0: a free one).")
+        // Not below 1024: those need root, and at 80 browsers leave the port out of the address the page checks.
+        guard port == 0 || (1024...65535).contains(port) else {
+            throw ArgumentParser.ValidationError("--port must be 0 (a free one) or between 1024 and 65535.")
         }
     }
 
@@ -40,22 +41,36 @@ struct UI: AsyncParsableCommand {
                         "This page shows your writing on this computer only. Keep the address to yourself; Ctrl-C stops."
                     )
                     fflush(nil)
-                    if open { Self.launchBrowser(address) }
+                    if open { Self.launchBrowser(address, home: home.store, folder: global.homeURL) }
                 }
             }
         }
     }
 
-    static func launchBrowser(_ address: String) {
+    /// Opens the page through a file in the home folder (0600 in a 0700 folder) that redirects to it: the key
+    /// never appears on a command line, which other users of the machine can read (`/proc/*/cmdline`).
+    static func launchBrowser(_ address: String, home: ClientStore, folder: URL) {
         let opener = "/usr/bin/xdg-open"
         guard FileManager.default.isExecutableFile(atPath: opener) else {
             FileHandle.standardError.write(
                 Data("reflect: no browser opener (xdg-open) here: open the address yourself.\n".utf8))
             return
         }
+        let file = folder.appendingPathComponent("open-page.html")
+        let html =
+            "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url=\(address)\">"
+            + "<title>Reflections</title><a href=\"\(address)\">Open your reflections</a>\n"
+        guard
+            FileManager.default.createFile(
+                atPath: file.path, contents: Data(html.utf8), attributes: [.posixPermissions: 0o600])
+        else {
+            FileHandle.standardError.write(
+                Data("reflect: could not write \(file.path): open the address yourself.\n".utf8))
+            return
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: opener)
-        process.arguments = [address]
+        process.arguments = [file.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try? process.run()

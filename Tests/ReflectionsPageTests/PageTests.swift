@@ -35,11 +35,14 @@ import Testing
             guard let address = await iterator.next(), let port = URLComponents(string: address)?.port else {
                 throw TestFailure("the page did not start")
             }
-            #expect(address == "http://127.0.0.1:\(port)/open?key=\(server.security.secret)")
+            #expect(
+                address == "http://127.0.0.1:\(port)/p/\(server.security.pathToken)/open?key=\(server.security.secret)")
             return RunningPage(server: server, port: port, task: task)
         }
 
         var cookie: String { "\(PageSecurity.cookieName)=\(server.security.secret)" }
+        /// Where the page lives.
+        var base: String { server.security.base }
         var origin: String { "http://127.0.0.1:\(port)" }
 
         struct Answer {
@@ -69,9 +72,10 @@ import Testing
                 body: String(buffer: body))
         }
 
-        /// A GET as the member's browser sends it (the cookie), optionally with other headers.
+        /// A GET of a page path (under ``base``) as the member's browser sends it (the cookie), optionally with
+        /// other headers.
         func get(_ path: String, _ headers: [(String, String)] = []) async throws -> Answer {
-            try await send(.GET, path, headers: [("Cookie", cookie)] + headers)
+            try await send(.GET, base + path, headers: [("Cookie", cookie)] + headers)
         }
 
         /// A form post as the page's own form sends it (cookie, origin, token), with `fields`.
@@ -79,7 +83,7 @@ import Testing
             -> Answer
         {
             try await send(
-                .POST, path, headers: headers ?? [("Cookie", cookie), ("Origin", origin)],
+                .POST, base + path, headers: headers ?? [("Cookie", cookie), ("Origin", origin)],
                 form: fields.merging(["csrf": server.security.formToken]) { mine, _ in mine })
         }
 
@@ -105,18 +109,25 @@ import Testing
         let home = try Self.offlineHome()
         let page = try await RunningPage.start(home)
         // No key, a wrong key: refused, and nothing of the page is in the answer.
-        let bare = try await page.send(.GET, "/")
+        let bare = try await page.send(.GET, page.base + "/")
         #expect(bare.status == 403)
         #expect(!bare.body.contains("Sync now"))
-        #expect(try await page.send(.GET, "/open?key=not-the-key").status == 403)
-        let guessed = try await page.send(.GET, "/", headers: [("Cookie", "\(PageSecurity.cookieName)=guess")])
+        #expect(try await page.send(.GET, page.base + "/open?key=not-the-key").status == 403)
+        let guessed = try await page.send(
+            .GET, page.base + "/", headers: [("Cookie", "\(PageSecurity.cookieName)=guess")])
         #expect(guessed.status == 403)
         // The printed key: a cookie no script reads and no other site sends, and the key leaves the address.
-        let opened = try await page.send(.GET, "/open?key=\(page.server.security.secret)")
+        let opened = try await page.send(.GET, page.base + "/open?key=\(page.server.security.secret)")
         #expect(opened.status == 303)
-        #expect(opened.header("Location") == "/")
+        #expect(opened.header("Location") == page.base + "/")
+        // Scoped to the page's secret path: browsers send cookies to every port of a host, and another server on
+        // 127.0.0.1 cannot know this path.
         let cookie = try #require(opened.header("Set-Cookie"))
-        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"))
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+        #expect(cookie.contains("Path=\(page.base)/"))
+        // Outside that path there is nothing, key or not.
+        #expect(try await page.send(.GET, "/", headers: [("Cookie", page.cookie)]).status == 404)
+        #expect(try await page.send(.GET, "/open?key=\(page.server.security.secret)").status == 404)
         let listed = try await page.get("/")
         #expect(listed.status == 200)
         #expect(listed.body.contains("Sync now"))
@@ -124,6 +135,13 @@ import Testing
         #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"))
         #expect(listed.header("X-Frame-Options") == "DENY")
         #expect(listed.header("Cache-Control") == "no-store")
+        #expect(listed.header("X-Content-Type-Options") == "nosniff")
+        // Not `no-referrer`: with it, browsers send `Origin: null` on a form and every form would be refused.
+        #expect(listed.header("Referrer-Policy") == "same-origin")
+        // Only known values of `show` reach the page (it is echoed in an attribute).
+        let crafted = try await page.get("/?show=%22%CC%81%20autofocus%20x=%22")
+        #expect(crafted.body.contains("name=\"show\" value=\"all\""))
+        #expect(!crafted.body.contains("autofocus"))
         // Another name for the address (DNS rebinding) is refused, even with the cookie; localhost is the page.
         let rebound = try await page.get("/", [("Host", "attacker.example:\(page.port)")])
         #expect(rebound.status == 421)
@@ -147,9 +165,13 @@ import Testing
         #expect(noOrigin.status == 403)
         // The page's origin but not its form token.
         let forged = try await page.send(
-            .POST, "/write", headers: [("Cookie", page.cookie), ("Origin", page.origin)], form: fields)
+            .POST, page.base + "/write", headers: [("Cookie", page.cookie), ("Origin", page.origin)], form: fields)
         #expect(forged.status == 403)
         #expect(try await page.post("/sync", [:], headers: [("Origin", page.origin)]).status == 403)
+        // A form larger than the page reads: refused whole, with the page's headers.
+        let huge = try await page.post("/write", ["title": "Huge", "body": String(repeating: "w", count: 1_100_000)])
+        #expect(huge.status == 413)
+        #expect(huge.header("Content-Security-Policy") != nil)
         #expect(try home.store.reflections().isEmpty)
         // The page's own form: saved.
         let saved = try await page.post("/write", fields)
@@ -167,7 +189,7 @@ import Testing
         let saved = try await page.post("/write", ["title": title, "body": body, "visibility": "community"])
         #expect(saved.status == 303)
         let location = try #require(saved.header("Location"))
-        for path in ["/", String(location.prefix { $0 != "?" })] {
+        for path in ["/", String(location.dropFirst(page.base.count).prefix { $0 != "?" })] {
             let answer = try await page.get(path)
             #expect(answer.status == 200)
             #expect(!answer.body.contains("<script>alert"))
@@ -218,11 +240,11 @@ import Testing
         #expect(mine.body.contains("On the ward") && mine.body.contains("not sent yet"))
         #expect(mine.body.contains("1 change(s) waiting to be sent"))
         let offline = try await page.post("/sync", [:])
-        #expect(offline.header("Location") == "/?notice=sync-failed")
+        #expect(offline.header("Location") == page.base + "/?notice=sync-failed")
 
         server = try await LiveServer.start(dataDirectory: server.dataDirectory, port: port)
         let synced = try await page.post("/sync", [:])
-        #expect(synced.header("Location") == "/?notice=synced")
+        #expect(synced.header("Location") == page.base + "/?notice=synced")
         try await phone.sync()
         let arrived = try #require(try phone.store.reflections().first { $0.reflection.title == "On the ward" })
         #expect(arrived.reflection.body == "Written with no signal.")
@@ -230,12 +252,20 @@ import Testing
         // The phone comments; after the page's next sync the comment is on the reflection's page.
         _ = try phone.store.comment(on: arrived.reflection.id, body: "Seen on the phone.")
         try await phone.sync()
-        #expect(try await page.post("/sync", [:]).header("Location") == "/?notice=synced")
+        #expect(try await page.post("/sync", [:]).header("Location") == page.base + "/?notice=synced")
         let shown = try await page.get("/r/\(arrived.reflection.id.uuidString)")
         #expect(shown.body.contains("Seen on the phone."))
         try await page.stop()
         try await phone.close()
         try await laptop.close()
         try await server.stop()
+    }
+
+    /// The page's limit is the one README.md states.
+    @Test func theReadmeStatesThePagesLimit() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("| `reflect ui` form | \(PageServer.maxFormBytes / 1024 / 1024) MiB"))
     }
 }

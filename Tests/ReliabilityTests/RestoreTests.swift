@@ -104,12 +104,7 @@ import Testing
         try await laptop.sync()
         _ = try phone.store.edit(id: record.id, body: "Phone words written offline.\n")
 
-        let port = server.port
-        try await server.stop()
-        let restored = TemporaryDirectory.make(prefix: "restored-2")
-        try FileManager.default.removeItem(at: restored)
-        _ = try await SQLiteBackup.restore(from: backup, into: ServerConfiguration(dataDirectory: restored))
-        server = try await LiveServer.start(dataDirectory: restored, port: port)
+        server = try await Self.restore(server, from: backup)
         for home in [phone, laptop] { try await home.login("amara") }
         // The phone comes back first: its edit becomes version 2 of the new history; then the laptop, whose own
         // version 2 holds other words.
@@ -141,12 +136,7 @@ import Testing
         let after = try laptop.store.write(title: "After", body: "Written after the backup, only here.\n")
         try await laptop.sync()
 
-        let port = server.port
-        try await server.stop()
-        let restored = TemporaryDirectory.make(prefix: "restored-3")
-        try FileManager.default.removeItem(at: restored)
-        _ = try await SQLiteBackup.restore(from: backup, into: ServerConfiguration(dataDirectory: restored))
-        server = try await LiveServer.start(dataDirectory: restored, port: port)
+        server = try await Self.restore(server, from: backup)
         for home in [phone, laptop] { try await home.login("amara") }
         // The phone writes and deletes enough on the restored server, and it compacts, so that the horizon passes
         // the laptop's cursor.
@@ -166,6 +156,16 @@ import Testing
         #expect(try laptop.body(after.id) == "Written after the backup, only here.\n")
         for home in [laptop, phone] { try await home.close() }
         try await server.stop()
+    }
+
+    /// Stops `server`, restores `backup` into a new data folder and starts a server on it at the same address.
+    static func restore(_ server: LiveServer, from backup: String) async throws -> LiveServer {
+        let port = server.port
+        try await server.stop()
+        let restored = TemporaryDirectory.make(prefix: "restored")
+        try FileManager.default.removeItem(at: restored)
+        _ = try await SQLiteBackup.restore(from: backup, into: ServerConfiguration(dataDirectory: restored))
+        return try await LiveServer.start(dataDirectory: restored, port: port)
     }
 
     /// `VACUUM INTO` while four members push: every push acknowledged before the backup started is in the copy.

@@ -111,7 +111,9 @@ extension PageServer {
         let r = local.reflection
         var view = Self.summary(local)
         view["paragraphs"] = r.body.components(separatedBy: "\n").filter { !$0.isEmpty }
-        view["prompt"] = Prompt.defaults.first { $0.id == r.promptID }?.text ?? ""
+        let prompt = Prompt.defaults.first { $0.id == r.promptID }?.text
+        view["prompt"] = prompt ?? ""
+        view["hasPrompt"] = prompt != nil
         return try page(
             "reflection",
             [
@@ -146,6 +148,14 @@ extension PageServer {
         do {
             try await home.sync()
             outcome = "synced"
+            // The server answered: the banner says online now, before the watch loop's next try.
+            syncState.withLock { if case .offline = $0 { $0 = .live } }
+        } catch let error as ClientError {
+            outcome = "sync-failed"
+            syncState.withLock { state in
+                if case .stopped = state { return }
+                state = error.code == .unreachable ? .offline(error.message) : .stopped(Self.advice(error))
+            }
         } catch {
             outcome = "sync-failed"
         }

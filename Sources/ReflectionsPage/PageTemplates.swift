@@ -107,7 +107,7 @@ enum PageTemplates {
         <article class="reflection">
         <h1>{{r.title}}</h1>
         <p class="meta">{{r.author}} · {{r.written}} · {{r.visibility}}{{#r.pending}} · not sent yet{{/r.pending}}</p>
-        {{#r.prompt}}<p class="prompt">Prompt: {{r.prompt}}</p>{{/r.prompt}}
+        {{#r.hasPrompt}}<p class="prompt">Prompt: {{r.prompt}}</p>{{/r.hasPrompt}}
         <div class="body">{{#r.paragraphs}}<p>{{.}}</p>{{/r.paragraphs}}</div>
         </article>
         <section aria-labelledby="comments">

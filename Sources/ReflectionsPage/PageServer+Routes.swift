@@ -93,7 +93,10 @@ extension PageServer {
         } catch let error as ClientError {
             // Nothing typed is lost: the form comes back with the text and what to fix.
             return try writeForm(
-                form: ["title": title, "body": body, "community": community, "prompt": form["prompt"] ?? ""],
+                form: [
+                    "titleAttribute": PageGuard<BasicRequestContext>.escaped(title), "body": body,
+                    "community": community, "prompt": form["prompt"] ?? "",
+                ],
                 problem: error.message, status: .unprocessableContent)
         }
     }

@@ -1,8 +1,10 @@
 import Mustache
 
 /// The page's templates and style sheet, reviewed as code (no build step, nothing fetched from elsewhere).
-/// `{{name}}` is HTML-escaped by Mustache (`< > & " '`), so a member's text can never become markup; no template
-/// uses the unescaped `{{{name}}}` form.
+/// `{{name}}` is HTML-escaped by Mustache (`< > & " '`), so a member's text can never become markup. Mustache
+/// escapes whole grapheme clusters, so a quote followed by a combining mark would pass inside a quoted attribute:
+/// the one member text in an attribute (the title echoed back into its field) is escaped per Unicode scalar by
+/// ``PageGuard/escaped(_:)`` and is the only `{{{name}}}` (unescaped) use.
 enum PageTemplates {
     static let head = """
         <!doctype html>
@@ -87,7 +89,7 @@ enum PageTemplates {
         {{> promptOptions}}
         </select>
         <label for="title">Title</label>
-        <input id="title" name="title" required maxlength="200" value="{{form.title}}">
+        <input id="title" name="title" required maxlength="200" value="{{{form.titleAttribute}}}">
         <label for="body">Your reflection</label>
         <textarea id="body" name="body" required rows="14">{{form.body}}</textarea>
         <fieldset>

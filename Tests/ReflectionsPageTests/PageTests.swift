@@ -202,6 +202,11 @@ import Testing
         #expect(refused.status == 422)
         #expect(refused.body.contains("Kept &lt;b&gt;words&lt;/b&gt;."))
         #expect(refused.body.contains(tooLong))
+        // A quote followed by a combining mark (one grapheme) cannot end the title's attribute.
+        let sneaky = "\"\u{301} autofocus onfocus=x " + String(repeating: "t", count: 200)
+        let echoed = try await page.post("/write", ["title": sneaky, "body": "Words."])
+        #expect(echoed.status == 422)
+        #expect(echoed.body.contains("value=\"&quot;\u{301} autofocus onfocus=x "))
         try await page.stop()
         try await home.close()
     }

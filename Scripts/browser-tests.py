@@ -159,6 +159,16 @@ def main():
         shown = reflect(phone, "show", reflection_id)
         check("the page's comment reaches the phone", "Answered in the browser." in shown.stdout)
 
+        # Edit one's own reflection on the page.
+        go(By.LINK_TEXT, "On the ward")
+        go(By.LINK_TEXT, "Edit")
+        body = driver.find_element(By.ID, "body")
+        body.clear()
+        body.send_keys("Written in the browser, with no signal; edited later.")
+        go(By.CSS_SELECTOR, "form.editor button[type=submit]")
+        check("an edit of one's own reflection is saved",
+              "edited later." in driver.find_element(By.TAG_NAME, "main").text)
+
         # A script in a title is text, never code.
         go(By.LINK_TEXT, "Write")
         driver.find_element(By.ID, "title").send_keys("<script>document.title='pwned'</script>")
@@ -170,6 +180,13 @@ def main():
         check("it is shown as text", "<script>document.title='pwned'</script>"
               in driver.find_element(By.TAG_NAME, "main").text)
         driver.save_screenshot(os.path.join(SHOTS, "list.png"))
+        # Deleting asks first; the confirmed delete removes it from the list.
+        go(By.PARTIAL_LINK_TEXT, "<script>")
+        go(By.LINK_TEXT, "Delete")
+        go(By.CSS_SELECTOR, "form[action$='/delete'] button")
+        check("a confirmed delete removes it", "<script>" not in driver.find_element(By.TAG_NAME, "main").text)
+        go(By.LINK_TEXT, "Sync log")
+        check("the sync log is there", "Sync log" in driver.find_element(By.TAG_NAME, "h1").text)
 
         # Another page on this machine (another port: same site, so the browser would send the cookie) posts a
         # form to the page, knowing even its full address: refused by Origin, nothing written.

@@ -23,6 +23,15 @@ extension PageServer {
             try await self.comment(request, id: context.parameters.get("id") ?? "")
         }
         page.post("sync") { request, _ in try await self.syncNow(request) }
+        page.get("r/:id/edit") { _, context in try self.editForm(context.parameters.get("id") ?? "") }
+        page.post("r/:id/edit") { request, context in
+            try await self.edit(request, id: context.parameters.get("id") ?? "")
+        }
+        page.get("r/:id/delete") { _, context in try self.confirmDelete(context.parameters.get("id") ?? "") }
+        page.post("r/:id/delete") { request, context in
+            try await self.delete(request, id: context.parameters.get("id") ?? "")
+        }
+        page.get("log") { _, _ in try self.log() }
         return router
     }
 
@@ -54,6 +63,7 @@ extension PageServer {
         let notice: String? =
             switch request.uri.queryParameters["notice"].map(String.init) {
             case "saved": "Saved here. It is sent when this device is online."
+            case "deleted": "Deleted here. The delete is sent when this device is online."
             case "synced": "Synced."
             case "sync-failed": "Not synced now: your writing is safe here and is sent later."
             default: nil
@@ -68,15 +78,86 @@ extension PageServer {
             ], notice: notice)
     }
 
-    func writeForm(form: [String: Any] = [:], problem: String? = nil, status: HTTPResponse.Status = .ok) throws
-        -> Response
-    {
+    func writeForm(
+        form: [String: Any] = [:], problem: String? = nil, status: HTTPResponse.Status = .ok,
+        heading: String = "Write a reflection", action: String = "/write"
+    ) throws -> Response {
         try page(
             "write",
             [
-                "title": "Write", "form": form,
+                "title": heading, "heading": heading, "action": action, "form": form, "editing": action != "/write",
                 "prompts": Self.prompts(selected: (form["prompt"] as? String).flatMap(Int.init)),
             ], problem: problem, status: status)
+    }
+
+    /// The member's own reflection, or nil (another's, deleted, or not on this device).
+    func own(_ id: String) -> LocalReflection? {
+        guard let uuid = UUID(uuidString: id), let local = try? home.store.reflection(id: uuid), local.isMine,
+            !local.reflection.deleted
+        else { return nil }
+        return local
+    }
+
+    func notHere() throws -> Response {
+        try page(
+            "list", ["title": "Not here", "heading": "Not here", "prompts": Self.prompts(selected: nil)],
+            problem: "This is not a reflection of yours on this device.", status: .notFound)
+    }
+
+    func editForm(_ id: String) throws -> Response {
+        guard let local = own(id) else { return try notHere() }
+        let r = local.reflection
+        return try writeForm(
+            form: [
+                "titleAttribute": PageGuard<BasicRequestContext>.escaped(r.title), "body": r.body,
+                "community": r.visibility == .community, "prompt": r.promptID.map(String.init) ?? "",
+            ], heading: "Edit your reflection", action: "/r/\(r.id.uuidString)/edit")
+    }
+
+    func edit(_ request: Request, id: String) async throws -> Response {
+        let form = try await checkedForm(request)
+        guard let local = own(id) else { return try notHere() }
+        let title = form["title"] ?? ""
+        let body = form["body"] ?? ""
+        let community = form["visibility"] == "community"
+        do {
+            _ = try home.store.edit(
+                id: local.reflection.id, title: title, body: body, visibility: community ? .community : .private)
+        } catch let error as ClientError where error.code != .nothingToDo {
+            return try writeForm(
+                form: [
+                    "titleAttribute": PageGuard<BasicRequestContext>.escaped(title), "body": body,
+                    "community": community,
+                ], problem: error.message, status: .unprocessableContent, heading: "Edit your reflection",
+                action: "/r/\(local.reflection.id.uuidString)/edit")
+        } catch is ClientError {
+            // Nothing changed: nothing to save.
+        }
+        return Response(
+            status: .seeOther,
+            headers: [.location: "\(security.base)/r/\(local.reflection.id.uuidString)?notice=saved"])
+    }
+
+    func confirmDelete(_ id: String) throws -> Response {
+        guard let local = own(id) else { return try notHere() }
+        return try page("confirmDelete", ["title": "Delete", "r": Self.summary(local)])
+    }
+
+    func delete(_ request: Request, id: String) async throws -> Response {
+        _ = try await checkedForm(request)
+        guard let local = own(id) else { return try notHere() }
+        try home.store.delete(.reflection, id: local.reflection.id)
+        return Response(status: .seeOther, headers: [.location: "\(security.base)/?show=mine&notice=deleted"])
+    }
+
+    func log() throws -> Response {
+        let events = try home.store.events(limit: 200).map { event -> [String: Any] in
+            [
+                "at": Self.time(event.at), "direction": event.direction, "entity": event.entity ?? "",
+                "outcome": event.outcome, "detail": event.detail ?? "",
+            ]
+        }
+        return try page("log", ["title": "Sync log", "events": events])
     }
 
     func write(_ request: Request) async throws -> Response {
@@ -117,6 +198,7 @@ extension PageServer {
         let prompt = Prompt.defaults.first { $0.id == r.promptID }?.text
         view["prompt"] = prompt ?? ""
         view["hasPrompt"] = prompt != nil
+        view["mine"] = local.isMine
         return try page(
             "reflection",
             [

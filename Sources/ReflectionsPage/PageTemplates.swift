@@ -23,6 +23,7 @@ enum PageTemplates {
         <a href="{{base}}/?show=mine">Mine</a>
         <a href="{{base}}/?show=community">Community</a>
         <a href="{{base}}/write">Write</a>
+        <a href="{{base}}/log">Sync log</a>
         </nav>
         <section class="sync" aria-label="Sync">
         <p><span class="state state-{{sync.state}}">{{sync.stateText}}</span>
@@ -80,14 +81,16 @@ enum PageTemplates {
 
     static let write = """
         {{> head}}
-        <h1>Write a reflection</h1>
-        <form method="post" action="{{base}}/write" class="editor">
+        <h1>{{heading}}</h1>
+        <form method="post" action="{{base}}{{action}}" class="editor">
         <input type="hidden" name="csrf" value="{{csrf}}">
+        {{^editing}}
         <label for="prompt">Prompt</label>
         <select id="prompt" name="prompt">
         <option value="">No prompt</option>
         {{> promptOptions}}
         </select>
+        {{/editing}}
         <label for="title">Title</label>
         <input id="title" name="title" required maxlength="200" value="{{{form.titleAttribute}}}">
         <label for="body">Your reflection</label>
@@ -104,6 +107,32 @@ enum PageTemplates {
         {{> foot}}
         """
 
+    static let confirmDelete = """
+        {{> head}}
+        <h1>Delete “{{r.title}}”?</h1>
+        <p>It is removed from this device now, and from the server and your other devices at the next sync.</p>
+        <form method="post" action="{{base}}/r/{{r.id}}/delete">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <button type="submit">Delete it</button>
+        </form>
+        <p><a href="{{base}}/r/{{r.id}}">Keep it</a></p>
+        {{> foot}}
+        """
+
+    static let log = """
+        {{> head}}
+        <h1>Sync log</h1>
+        <p>The newest first: what each sync sent and received, and what the server refused or merged.</p>
+        {{^events}}<p>Nothing synced yet.</p>{{/events}}
+        <table>
+        <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Outcome</th><th scope="col">Detail</th></tr></thead>
+        <tbody>
+        {{#events}}<tr><td>{{at}}</td><td>{{direction}} {{entity}}</td><td>{{outcome}}</td><td>{{detail}}</td></tr>{{/events}}
+        </tbody>
+        </table>
+        {{> foot}}
+        """
+
     static let reflection = """
         {{> head}}
         <article class="reflection">
@@ -111,6 +140,7 @@ enum PageTemplates {
         <p class="meta">{{r.author}} · {{r.written}} · {{r.visibility}}{{#r.pending}} · not sent yet{{/r.pending}}</p>
         {{#r.hasPrompt}}<p class="prompt">Prompt: {{r.prompt}}</p>{{/r.hasPrompt}}
         <div class="body">{{#r.paragraphs}}<p>{{.}}</p>{{/r.paragraphs}}</div>
+        {{#r.mine}}<p class="actions"><a href="{{base}}/r/{{r.id}}/edit">Edit</a> <a href="{{base}}/r/{{r.id}}/delete">Delete</a></p>{{/r.mine}}
         </article>
         <section aria-labelledby="comments">
         <h2 id="comments">Comments</h2>
@@ -153,13 +183,16 @@ enum PageTemplates {
         .notice { background: #e8f3ea; padding: .5rem; } .problem { background: #fbe9ea; padding: .5rem; }
         ol.reflections, ol.comments { list-style: none; padding: 0; }
         ol.reflections li, ol.comments li { border-bottom: 1px solid #d0d0d0; }
+        .actions a { margin-right: 1rem; }
+        table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+        th, td { text-align: left; padding: .3rem; border-bottom: 1px solid #d0d0d0; vertical-align: top; }
         """
 
     static func library() throws -> MustacheLibrary {
         var library = MustacheLibrary()
         for (name, text) in [
             ("head", head), ("foot", foot), ("promptOptions", promptOptions), ("list", list), ("write", write),
-            ("reflection", reflection),
+            ("reflection", reflection), ("confirmDelete", confirmDelete), ("log", log),
         ] {
             try library.register(text, named: name)
         }

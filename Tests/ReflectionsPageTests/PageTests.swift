@@ -266,6 +266,49 @@ import Testing
         try await server.stop()
     }
 
+    /// Edit and delete: only one's own writing, only by the page's forms, never by a GET; the sync log is there.
+    @Test func onlyOwnWritingIsChangedAndOnlyByAForm() async throws {
+        let server = try await LiveServer.start()
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let bo = try await Device.make(server, handle: "bo.k", register: true)
+        let page = try await RunningPage.start(laptop.client)
+        let boShared = try bo.store.write(title: "Bo's", body: "Bo's words.\n", visibility: .community)
+        try await bo.sync()
+        let mine = try laptop.store.write(title: "Mine", body: "First words.\n")
+        try await laptop.sync()
+
+        // Edit: the form comes filled, the change is saved and waits to be sent.
+        let form = try await page.get("/r/\(mine.id.uuidString)/edit")
+        #expect(form.status == 200 && form.body.contains("First words."))
+        let edited = try await page.post(
+            "/r/\(mine.id.uuidString)/edit", ["title": "Mine", "body": "Second words.", "visibility": "private"])
+        #expect(edited.status == 303)
+        #expect(try laptop.body(mine.id) == "Second words.")
+        // Bo's reflection: no Edit link, and neither form does anything.
+        #expect(!(try await page.get("/r/\(boShared.id.uuidString)")).body.contains("/edit\""))
+        #expect(try await page.get("/r/\(boShared.id.uuidString)/edit").status == 404)
+        let forged = try await page.post(
+            "/r/\(boShared.id.uuidString)/edit", ["title": "Changed", "body": "Not Bo's.", "visibility": "private"])
+        #expect(forged.status == 404)
+        #expect(try await page.post("/r/\(boShared.id.uuidString)/delete", [:]).status == 404)
+        #expect(try laptop.body(boShared.id) == "Bo's words.\n")
+
+        // Delete: a GET only asks; the form deletes.
+        let asked = try await page.get("/r/\(mine.id.uuidString)/delete")
+        #expect(asked.status == 200 && asked.body.contains("Delete it"))
+        #expect(try laptop.store.reflections(mine: true).count == 1)
+        #expect(try await page.post("/r/\(mine.id.uuidString)/delete", [:]).status == 303)
+        #expect(try laptop.store.reflections(mine: true).isEmpty)
+
+        // The sync log shows what the syncs did.
+        #expect(try await page.post("/sync", [:]).header("Location") == page.base + "/?notice=synced")
+        let log = try await page.get("/log")
+        #expect(log.status == 200 && log.body.contains("Sync log") && log.body.contains("<td>"))
+        try await page.stop()
+        for device in [laptop, bo] { try await device.close() }
+        try await server.stop()
+    }
+
     /// The page's limit is the one README.md states.
     @Test func theReadmeStatesThePagesLimit() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -32,6 +32,12 @@ extension PageServer {
             try await self.delete(request, id: context.parameters.get("id") ?? "")
         }
         page.get("log") { _, _ in try self.log() }
+        page.post("c/:id/edit") { request, context in
+            try await self.editComment(request, id: context.parameters.get("id") ?? "")
+        }
+        page.post("c/:id/delete") { request, context in
+            try await self.deleteComment(request, id: context.parameters.get("id") ?? "")
+        }
         return router
     }
 
@@ -101,7 +107,7 @@ extension PageServer {
     func notHere() throws -> Response {
         try page(
             "list", ["title": "Not here", "heading": "Not here", "prompts": Self.prompts(selected: nil)],
-            problem: "This is not a reflection of yours on this device.", status: .notFound)
+            problem: "This is not yours, or not on this device.", status: .notFound)
     }
 
     func editForm(_ id: String) throws -> Response {
@@ -148,6 +154,38 @@ extension PageServer {
         guard let local = own(id) else { return try notHere() }
         try home.store.delete(.reflection, id: local.reflection.id)
         return Response(status: .seeOther, headers: [.location: "\(security.base)/?show=mine&notice=deleted"])
+    }
+
+    /// The member's own live comment, or nil.
+    func ownComment(_ id: String) -> LocalComment? {
+        guard let uuid = UUID(uuidString: id), let local = try? home.store.comment(id: uuid), local.isMine,
+            !local.comment.deleted
+        else { return nil }
+        return local
+    }
+
+    func editComment(_ request: Request, id: String) async throws -> Response {
+        let form = try await checkedForm(request)
+        guard let local = ownComment(id) else { return try notHere() }
+        let body = form["body"] ?? ""
+        let reflection = local.comment.reflectionID.uuidString
+        do {
+            try home.store.editComment(id: local.comment.id, body: body)
+        } catch let error as ClientError where error.code != .nothingToDo {
+            return try show(reflection, problem: error.message, status: .unprocessableContent)
+        } catch is ClientError {
+            // Nothing changed: nothing to save.
+        }
+        return Response(status: .seeOther, headers: [.location: "\(security.base)/r/\(reflection)?notice=saved"])
+    }
+
+    func deleteComment(_ request: Request, id: String) async throws -> Response {
+        _ = try await checkedForm(request)
+        guard let local = ownComment(id) else { return try notHere() }
+        try home.store.delete(.comment, id: local.comment.id)
+        return Response(
+            status: .seeOther,
+            headers: [.location: "\(security.base)/r/\(local.comment.reflectionID.uuidString)?notice=deleted"])
     }
 
     func log() throws -> Response {
@@ -208,7 +246,7 @@ extension PageServer {
                     [
                         "author": c.isMine ? "You" : (c.comment.authorName ?? "A member"),
                         "written": Self.time(c.comment.writtenAt ?? c.comment.createdAt), "body": c.comment.body,
-                        "pending": c.pendingMutations > 0,
+                        "pending": c.pendingMutations > 0, "mine": c.isMine, "id": c.comment.id.uuidString,
                     ]
                 },
             ], problem: problem, status: status)

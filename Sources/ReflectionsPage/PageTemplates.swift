@@ -146,7 +146,19 @@ enum PageTemplates {
         <h2 id="comments">Comments</h2>
         {{^comments}}<p>No comments yet.</p>{{/comments}}
         <ol class="comments">
-        {{#comments}}<li><p class="meta">{{author}} · {{written}}{{#pending}} · not sent yet{{/pending}}</p><p>{{body}}</p></li>{{/comments}}
+        {{#comments}}<li><p class="meta">{{author}} · {{written}}{{#pending}} · not sent yet{{/pending}}</p><p>{{body}}</p>
+        {{#mine}}<details><summary>Change or delete your comment</summary>
+        <form method="post" action="{{base}}/c/{{id}}/edit">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="edit-{{id}}">Your comment</label>
+        <textarea id="edit-{{id}}" name="body" required rows="3">{{body}}</textarea>
+        <button type="submit">Save the change</button>
+        </form>
+        <form method="post" action="{{base}}/c/{{id}}/delete">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <button type="submit">Delete this comment</button>
+        </form>
+        </details>{{/mine}}</li>{{/comments}}
         </ol>
         {{#canComment}}
         <form method="post" action="{{base}}/r/{{r.id}}/comment">

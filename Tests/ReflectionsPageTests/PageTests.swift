@@ -293,6 +293,27 @@ import Testing
         #expect(try await page.post("/r/\(boShared.id.uuidString)/delete", [:]).status == 404)
         #expect(try laptop.body(boShared.id) == "Bo's words.\n")
 
+        // Comments: one's own can be changed and deleted; Bo's cannot.
+        let bosComment = try bo.store.comment(on: boShared.id, body: "Bo's comment.")
+        try await bo.sync()
+        try await laptop.sync()
+        let myComment = try laptop.store.comment(on: boShared.id, body: "My comment.")
+        let thread = try await page.get("/r/\(boShared.id.uuidString)")
+        #expect(thread.body.contains("/c/\(myComment.id.uuidString)/edit"))
+        #expect(!thread.body.contains("/c/\(bosComment.id.uuidString)/edit"))
+        #expect(
+            try await page.post("/c/\(myComment.id.uuidString)/edit", ["body": "My comment, changed."]).status == 303)
+        #expect(try laptop.store.comment(id: myComment.id).comment.body == "My comment, changed.")
+        #expect(try await page.post("/c/\(bosComment.id.uuidString)/edit", ["body": "Not Bo's."]).status == 404)
+        #expect(try await page.post("/c/\(bosComment.id.uuidString)/delete", [:]).status == 404)
+        #expect(try laptop.store.comment(id: bosComment.id).comment.body == "Bo's comment.")
+        #expect(try await page.post("/c/\(myComment.id.uuidString)/delete", [:]).status == 303)
+        #expect((try? laptop.store.comment(id: myComment.id))?.comment.deleted ?? true)
+        #expect(
+            try laptop.store.reflection(id: boShared.id).comments.allSatisfy {
+                $0.comment.id != myComment.id || $0.comment.deleted
+            })
+
         // Delete: a GET only asks; the form deletes.
         let asked = try await page.get("/r/\(mine.id.uuidString)/delete")
         #expect(asked.status == 200 && asked.body.contains("Delete it"))

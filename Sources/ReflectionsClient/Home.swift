@@ -70,35 +70,45 @@ public final class Home: Sendable {
 
     // MARK: The account
 
-    /// Creates an account on the server and logs in with it. A home holds one member's writing, so a handle other
-    /// than the one this home belongs to is refused before any account is made.
+    /// A home holds one member's writing: `handle` (checked and normalised) if this home is theirs or nobody's
+    /// yet, else `wrong_member` — before any account or session is made on the server (and before a front end
+    /// asks for a password).
     @discardableResult
-    public func register(handle: String, password: String, displayName: String? = nil) async throws -> Member {
+    public func refuseOtherMember(_ handle: String) throws -> String {
         let checked: String
         do {
             checked = try Validation.handle(handle)
         } catch {
             throw ClientError.invalid(error)
         }
-        if let owner = try store.settings().member, owner.handle != checked {
+        try refuseOther(checked)
+        return checked
+    }
+
+    /// The rule itself, for a handle already in its normal (lower-case) form.
+    private func refuseOther(_ handle: String) throws {
+        if let owner = try store.settings().member, owner.handle != handle {
             throw ClientError(
                 .wrongMember,
-                "This home belongs to '\(owner.handle)'; '\(checked)' needs a home of its own. No account was created.",
+                "This home belongs to '\(owner.handle)'; '\(handle)' needs a home of its own. Nothing was sent.",
                 next: .useAnotherHome)
         }
+    }
+
+    /// Creates an account on the server and logs in with it (see ``refuseOtherMember(_:)``).
+    @discardableResult
+    public func register(handle: String, password: String, displayName: String? = nil) async throws -> Member {
+        let checked = try refuseOtherMember(handle)
         _ = try await connection().register(handle: checked, password: password, displayName: displayName)
         return try await login(handle: checked, password: password)
     }
 
-    /// Logs in and keeps the session token in the store (readable only by this user).
+    /// Logs in and keeps the session token in the store (readable only by this user); see
+    /// ``refuseOtherMember(_:)``.
     @discardableResult
     public func login(handle: String, password: String) async throws -> Member {
-        // Refused before a session is started on the server that this home could not keep.
-        if let owner = try store.settings().member, owner.handle != handle.lowercased() {
-            throw ClientError(
-                .wrongMember, "This home belongs to '\(owner.handle)'; '\(handle)' needs a home of its own.",
-                next: .useAnotherHome)
-        }
+        // Not validated here: the server answers a handle that cannot exist as it answers a wrong password.
+        try refuseOther(handle.lowercased())
         let session = try await connection().login(handle: handle, password: password)
         try store.saveSession(token: session.token, member: session.member)
         return session.member

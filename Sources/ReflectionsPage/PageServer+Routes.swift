@@ -104,20 +104,28 @@ extension PageServer {
         return local
     }
 
-    func notHere() throws -> Response {
+    func notHere(_ problem: String = "This is not yours, or not on this device.") throws -> Response {
         try page(
             "list", ["title": "Not here", "heading": "Not here", "prompts": Self.prompts(selected: nil)],
-            problem: "This is not yours, or not on this device.", status: .notFound)
+            problem: problem, status: .notFound)
+    }
+
+    /// What the editor shows: the title escaped per Unicode scalar for its attribute (see ``PageTemplates``).
+    static func editorFields(title: String, body: String, community: Bool, prompt: String = "") -> [String: Any] {
+        [
+            "titleAttribute": PageGuard<BasicRequestContext>.escaped(title), "body": body, "community": community,
+            "prompt": prompt,
+        ]
     }
 
     func editForm(_ id: String) throws -> Response {
         guard let local = own(id) else { return try notHere() }
         let r = local.reflection
         return try writeForm(
-            form: [
-                "titleAttribute": PageGuard<BasicRequestContext>.escaped(r.title), "body": r.body,
-                "community": r.visibility == .community, "prompt": r.promptID.map(String.init) ?? "",
-            ], heading: "Edit your reflection", action: "/r/\(r.id.uuidString)/edit")
+            form: Self.editorFields(
+                title: r.title, body: r.body, community: r.visibility == .community,
+                prompt: r.promptID.map(String.init) ?? ""), heading: "Edit your reflection",
+            action: "/r/\(r.id.uuidString)/edit")
     }
 
     func edit(_ request: Request, id: String) async throws -> Response {
@@ -131,10 +139,8 @@ extension PageServer {
                 id: local.reflection.id, title: title, body: body, visibility: community ? .community : .private)
         } catch let error as ClientError where error.code != .nothingToDo {
             return try writeForm(
-                form: [
-                    "titleAttribute": PageGuard<BasicRequestContext>.escaped(title), "body": body,
-                    "community": community,
-                ], problem: error.message, status: .unprocessableContent, heading: "Edit your reflection",
+                form: Self.editorFields(title: title, body: body, community: community), problem: error.message,
+                status: .unprocessableContent, heading: "Edit your reflection",
                 action: "/r/\(local.reflection.id.uuidString)/edit")
         } catch is ClientError {
             // Nothing changed: nothing to save.
@@ -212,10 +218,7 @@ extension PageServer {
         } catch let error as ClientError {
             // Nothing typed is lost: the form comes back with the text and what to fix.
             return try writeForm(
-                form: [
-                    "titleAttribute": PageGuard<BasicRequestContext>.escaped(title), "body": body,
-                    "community": community, "prompt": form["prompt"] ?? "",
-                ],
+                form: Self.editorFields(title: title, body: body, community: community, prompt: form["prompt"] ?? ""),
                 problem: error.message, status: .unprocessableContent)
         }
     }
@@ -225,11 +228,7 @@ extension PageServer {
     {
         guard let uuid = UUID(uuidString: id), let local = try? home.store.reflection(id: uuid),
             !local.reflection.deleted
-        else {
-            return try page(
-                "list", ["title": "Not here", "heading": "Not here", "prompts": Self.prompts(selected: nil)],
-                problem: "This reflection is not on this device.", status: .notFound)
-        }
+        else { return try notHere("This reflection is not on this device.") }
         let r = local.reflection
         var view = Self.summary(local)
         view["paragraphs"] = r.body.components(separatedBy: "\n").filter { !$0.isEmpty }

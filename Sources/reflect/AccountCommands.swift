@@ -161,14 +161,8 @@ struct Register: AsyncParsableCommand {
     func run() async throws {
         try await runReporting {
             let home = Home(store: try global.openInitializedStore())
-            // A home holds one member's writing: refused (by the library) before an account is made that could
-            // never log in here — and before the password is asked for.
-            if let owner = try home.store.settings().member, owner.handle != (try? Validation.handle(account.user)) {
-                throw ClientError(
-                    .wrongMember,
-                    "This home belongs to '\(owner.handle)'; register '\(account.user)' with another --home. No account was created."
-                )
-            }
+            // Another member's home is refused before the password is asked for.
+            try home.refuseOtherMember(account.user)
             let password = try readNewPassword(fromStdin: account.passwordStdin)
             let member = try await closing(home) {
                 try await home.register(handle: account.user, password: password, displayName: displayName)

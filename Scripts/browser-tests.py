@@ -169,6 +169,46 @@ def main():
         check("an edit of one's own reflection is saved",
               "edited later." in driver.find_element(By.TAG_NAME, "main").text)
 
+        # A conflict: the phone and the page change the same words while the server is away (with it up, the
+        # page's live sync would hand it the phone's change first). Both versions are shown side by side with the
+        # differing words marked; a merged text ends it on both devices.
+        go(By.CSS_SELECTOR, "form[action$='/sync'] button")
+        reflect(phone, "sync")
+        server.stop()
+        go(By.LINK_TEXT, "On the ward")
+        go(By.LINK_TEXT, "Edit")
+        body = driver.find_element(By.ID, "body")
+        body.clear()
+        body.send_keys("Written in the browser, with no signal; edited on the laptop.")
+        go(By.CSS_SELECTOR, "form.editor button[type=submit]")
+        reflect(phone, "edit", reflection_id, "--file", "-",
+                stdin="Written in the browser, with no signal; edited on the phone.")
+        server.start()
+        reflect(phone, "sync")
+        go(By.CSS_SELECTOR, "form[action$='/sync'] button")
+        go(By.PARTIAL_LINK_TEXT, "open conflict")
+        go(By.LINK_TEXT, "On the ward")
+        sides = driver.find_elements(By.CSS_SELECTOR, ".side")
+        check("both versions are side by side", len(sides) == 2
+              and {"laptop", "phone"} == {m.text.strip(" .") for side in sides
+                                          for m in side.find_elements(By.CSS_SELECTOR, ".side-text mark")})
+        check("the words they share are not marked",
+              all("no signal" not in m.text for m in driver.find_elements(By.TAG_NAME, "mark")))
+        driver.save_screenshot(os.path.join(SHOTS, "conflict.png"))
+        merged = driver.find_element(By.ID, "merged")
+        merged.clear()
+        merged.send_keys("Written in the browser, with no signal; edited on the laptop and on the phone.")
+        go(By.CSS_SELECTOR, "form.editor button[type=submit]")
+        check("the merged text is the reflection now",
+              "on the laptop and on the phone." in driver.find_element(By.TAG_NAME, "main").text
+              and "Resolved here" in driver.page_source)
+        go(By.CSS_SELECTOR, "form[action$='/sync'] button")
+        check("no conflict is open any more", "open conflict" not in driver.page_source)
+        reflect(phone, "sync")
+        shown = reflect(phone, "show", reflection_id).stdout
+        check("the phone has the merged text and no conflict",
+              "on the laptop and on the phone." in shown and "CONFLICT" not in shown)
+
         # A script in a title is text, never code.
         go(By.LINK_TEXT, "Write")
         driver.find_element(By.ID, "title").send_keys("<script>document.title='pwned'</script>")

@@ -18,7 +18,9 @@ extension PageServer {
         page.get("/") { request, _ in try self.list(request) }
         page.get("write") { _, _ in try self.writeForm() }
         page.post("write") { request, _ in try await self.write(request) }
-        page.get("r/:id") { _, context in try self.show(context.parameters.get("id") ?? "") }
+        page.get("r/:id") { request, context in
+            try self.show(context.parameters.get("id") ?? "", notice: Self.notice(request))
+        }
         page.post("r/:id/comment") { request, context in
             try await self.comment(request, id: context.parameters.get("id") ?? "")
         }
@@ -32,6 +34,11 @@ extension PageServer {
             try await self.delete(request, id: context.parameters.get("id") ?? "")
         }
         page.get("log") { _, _ in try self.log() }
+        page.get("conflicts") { _, _ in try self.conflicts() }
+        page.get("conflicts/:id") { _, context in try self.conflictView(context.parameters.get("id") ?? "") }
+        page.post("conflicts/:id") { request, context in
+            try await self.resolve(request, id: context.parameters.get("id") ?? "")
+        }
         page.post("c/:id/edit") { request, context in
             try await self.editComment(request, id: context.parameters.get("id") ?? "")
         }
@@ -66,14 +73,6 @@ extension PageServer {
         let mine = show == "mine"
         var listed = try home.store.reflections(mine: mine, promptID: prompt)
         if show == "community" { listed = listed.filter { $0.reflection.visibility == .community } }
-        let notice: String? =
-            switch request.uri.queryParameters["notice"].map(String.init) {
-            case "saved": "Saved here. It is sent when this device is online."
-            case "deleted": "Deleted here. The delete is sent when this device is online."
-            case "synced": "Synced."
-            case "sync-failed": "Not synced now: your writing is safe here and is sent later."
-            default: nil
-            }
         return try page(
             "list",
             [
@@ -81,7 +80,7 @@ extension PageServer {
                 "heading": mine ? "My reflections" : show == "community" ? "Community reflections" : "Reflections",
                 "prompts": Self.prompts(selected: prompt),
                 "reflections": listed.map(Self.summary),
-            ], notice: notice)
+            ], notice: Self.notice(request))
     }
 
     func writeForm(
@@ -223,9 +222,10 @@ extension PageServer {
         }
     }
 
-    func show(_ id: String, comment: String = "", problem: String? = nil, status: HTTPResponse.Status = .ok) throws
-        -> Response
-    {
+    func show(
+        _ id: String, comment: String = "", notice: String? = nil, problem: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) throws -> Response {
         guard let uuid = UUID(uuidString: id), let local = try? home.store.reflection(id: uuid),
             !local.reflection.deleted
         else { return try notHere("This reflection is not on this device.") }
@@ -248,7 +248,7 @@ extension PageServer {
                         "pending": c.pendingMutations > 0, "mine": c.isMine, "id": c.comment.id.uuidString,
                     ]
                 },
-            ], problem: problem, status: status)
+            ], notice: notice, problem: problem, status: status)
     }
 
     func comment(_ request: Request, id: String) async throws -> Response {
@@ -285,6 +285,18 @@ extension PageServer {
     }
 
     // MARK: Helpers
+
+    /// The page's words for a `notice` in the address (only these known ones: nothing from the address is shown).
+    static func notice(_ request: Request) -> String? {
+        switch request.uri.queryParameters["notice"].map(String.init) {
+        case "saved": "Saved here. It is sent when this device is online."
+        case "deleted": "Deleted here. The delete is sent when this device is online."
+        case "synced": "Synced."
+        case "resolved": "Resolved here. Your other devices get it at the next sync."
+        case "sync-failed": "Not synced now: your writing is safe here and is sent later."
+        default: nil
+        }
+    }
 
     /// The form's fields, once its token proved it came from this page (else 403, and nothing is done).
     func checkedForm(_ request: Request) async throws -> [String: String] {

@@ -29,7 +29,7 @@ enum PageTemplates {
         <p><span class="state state-{{sync.state}}">{{sync.stateText}}</span>
         {{#sync.hasPending}} · {{sync.pending}} change(s) waiting to be sent{{/sync.hasPending}}
         {{#sync.hasLastSync}} · last sync {{sync.lastSync}}{{/sync.hasLastSync}}
-        {{#sync.hasConflicts}} · {{sync.conflicts}} open conflict(s){{/sync.hasConflicts}}</p>
+        {{#sync.hasConflicts}} · <a href="{{base}}/conflicts">{{sync.conflicts}} open conflict(s)</a>{{/sync.hasConflicts}}</p>
         <form method="post" action="{{base}}/sync"><input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit">Sync now</button></form>
         {{#sync.hasRejected}}
@@ -71,7 +71,7 @@ enum PageTemplates {
         {{#reflections}}
         <li><article>
         <h2><a href="{{base}}/r/{{id}}">{{title}}</a></h2>
-        <p class="meta">{{author}} · {{written}} · {{visibility}}{{#pending}} · not sent yet{{/pending}}{{#conflicted}} · in conflict{{/conflicted}}</p>
+        <p class="meta">{{author}} · {{written}} · {{visibility}}{{#pending}} · not sent yet{{/pending}}{{#conflicted}} · <a href="{{base}}/conflicts/{{id}}">in conflict: resolve</a>{{/conflicted}}</p>
         <p>{{excerpt}}</p>
         </article></li>
         {{/reflections}}
@@ -133,11 +133,67 @@ enum PageTemplates {
         {{> foot}}
         """
 
+    static let conflicts = """
+        {{> head}}
+        <h1>Conflicts</h1>
+        <p>When two of your devices changed the same words before they synced, both versions are kept until you
+        choose. Nothing is lost meanwhile.</p>
+        {{^conflicts}}<p>No open conflicts.</p>{{/conflicts}}
+        <ul>
+        {{#conflicts}}<li><a href="{{base}}/conflicts/{{id}}">{{title}}</a> ({{entity}}, {{count}} other version(s))</li>{{/conflicts}}
+        </ul>
+        {{> foot}}
+        """
+
+    /// Both versions side by side; a run of words in one version only is a `<mark>` (with a visible style that
+    /// is not colour alone: it is also underlined).
+    static let conflict = """
+        {{> head}}
+        <h1>Resolve a conflict</h1>
+        <p>Two versions of your {{what}} met. Words that are in one version only are <mark>marked</mark>.
+        {{#older}}({{olderCount}} older version(s) are kept too; any choice ends them all.){{/older}}</p>
+        <div class="sides">
+        <section class="side" aria-labelledby="current-heading">
+        <h2 id="current-heading">The current version</h2>
+        <p class="meta">What your devices show now</p>
+        {{#hasTitle}}<p class="side-title">{{#current.titleDiffers}}<mark>{{current.title}}</mark>{{/current.titleDiffers}}{{^current.titleDiffers}}{{current.title}}{{/current.titleDiffers}}</p>{{/hasTitle}}
+        {{#current.deleted}}<p><strong>Deleted.</strong></p>{{/current.deleted}}
+        {{^current.deleted}}<div class="side-text">{{#current.segments}}{{#marked}}<mark>{{text}}</mark>{{/marked}}{{^marked}}{{text}}{{/marked}}{{/current.segments}}</div>{{/current.deleted}}
+        <form method="post" action="{{base}}/conflicts/{{id}}">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="choice" value="current">
+        <button type="submit">Keep the current version</button>
+        </form>
+        </section>
+        <section class="side" aria-labelledby="other-heading">
+        <h2 id="other-heading">The other version</h2>
+        <p class="meta">{{other.from}}, kept {{other.when}}</p>
+        {{#other.deleted}}<p><strong>This version deletes the {{what}}.</strong></p>{{/other.deleted}}
+        {{^other.deleted}}
+        {{#hasTitle}}<p class="side-title">{{#other.titleDiffers}}<mark>{{other.title}}</mark>{{/other.titleDiffers}}{{^other.titleDiffers}}{{other.title}}{{/other.titleDiffers}}</p>{{/hasTitle}}
+        <div class="side-text">{{#other.segments}}{{#marked}}<mark>{{text}}</mark>{{/marked}}{{^marked}}{{text}}{{/marked}}{{/other.segments}}</div>
+        {{/other.deleted}}
+        <form method="post" action="{{base}}/conflicts/{{id}}">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="choice" value="other">
+        <button type="submit">{{#other.deleted}}Delete it{{/other.deleted}}{{^other.deleted}}Keep the other version{{/other.deleted}}</button>
+        </form>
+        </section>
+        </div>
+        <form method="post" action="{{base}}/conflicts/{{id}}" class="editor">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="choice" value="merged">
+        <label for="merged">Or write the text you want, from both</label>
+        <textarea id="merged" name="merged" required rows="10">{{form.merged}}</textarea>
+        <button type="submit">Save this text</button>
+        </form>
+        <p><a href="{{base}}/r/{{reflectionID}}">Back, and decide later</a></p>
+        {{> foot}}
+        """
+
     static let reflection = """
         {{> head}}
         <article class="reflection">
         <h1>{{r.title}}</h1>
         <p class="meta">{{r.author}} · {{r.written}} · {{r.visibility}}{{#r.pending}} · not sent yet{{/r.pending}}</p>
+        {{#r.conflicted}}<p class="problem">Two versions of this reflection met. <a href="{{base}}/conflicts/{{r.id}}">See both and choose</a>.</p>{{/r.conflicted}}
         {{#r.hasPrompt}}<p class="prompt">Prompt: {{r.prompt}}</p>{{/r.hasPrompt}}
         <div class="body">{{#r.paragraphs}}<p>{{.}}</p>{{/r.paragraphs}}</div>
         {{#r.mine}}<p class="actions"><a href="{{base}}/r/{{r.id}}/edit">Edit</a> <a href="{{base}}/r/{{r.id}}/delete">Delete</a></p>{{/r.mine}}
@@ -196,6 +252,11 @@ enum PageTemplates {
         ol.reflections, ol.comments { list-style: none; padding: 0; }
         ol.reflections li, ol.comments li { border-bottom: 1px solid #d0d0d0; }
         .actions a { margin-right: 1rem; }
+        .sides { display: grid; grid-template-columns: repeat(auto-fit, minmax(17rem, 1fr)); gap: 1.5rem; }
+        .side { border: 1px solid #767676; border-radius: 3px; padding: 0 1rem 1rem; }
+        .side-title { font-weight: 600; }
+        .side-text { white-space: pre-wrap; overflow-wrap: anywhere; }
+        mark { background: #fff0a8; color: #1a1a1a; text-decoration: underline; text-decoration-thickness: 2px; }
         table { border-collapse: collapse; width: 100%; font-size: .9rem; }
         th, td { text-align: left; padding: .3rem; border-bottom: 1px solid #d0d0d0; vertical-align: top; }
         """
@@ -205,6 +266,7 @@ enum PageTemplates {
         for (name, text) in [
             ("head", head), ("foot", foot), ("promptOptions", promptOptions), ("list", list), ("write", write),
             ("reflection", reflection), ("confirmDelete", confirmDelete), ("log", log),
+            ("conflicts", conflicts), ("conflict", conflict),
         ] {
             try library.register(text, named: name)
         }

@@ -330,6 +330,91 @@ import Testing
         try await server.stop()
     }
 
+    /// A conflict between two of the member's devices: both versions side by side with the differing words
+    /// marked; a bad choice or an empty merged text changes nothing; a choice ends it. Another member's record
+    /// has no conflict view.
+    @Test func aConflictIsResolvedOnThePage() async throws {
+        let server = try await LiveServer.start()
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let phone = try await Device.make(server, handle: "amara", register: false)
+        let bo = try await Device.make(server, handle: "bo.k", register: true)
+        let bosOwn = try bo.store.write(title: "Bo's", body: "Bo's words.\n", visibility: .community)
+        try await bo.sync()
+        let mine = try laptop.store.write(title: "Mine", body: "Edited on no device.\n")
+        try await laptop.sync()
+        try await phone.sync()
+        _ = try phone.store.edit(id: mine.id, body: "Edited on the phone.\n")
+        _ = try laptop.store.edit(id: mine.id, body: "Edited on the laptop.\n")
+        try await phone.sync()
+        try await laptop.sync()
+        let page = try await RunningPage.start(laptop.client)
+
+        let listed = try await page.get("/conflicts")
+        #expect(listed.body.contains("/conflicts/\(mine.id.uuidString)"))
+        let view = try await page.get("/conflicts/\(mine.id.uuidString)")
+        #expect(view.status == 200)
+        #expect(view.body.contains("<mark>laptop</mark>") && view.body.contains("<mark>phone</mark>"))
+        #expect(!view.body.contains("<mark>Edited"))
+
+        #expect(try await page.post("/conflicts/\(mine.id.uuidString)", ["choice": "both"]).status == 400)
+        let empty = try await page.post("/conflicts/\(mine.id.uuidString)", ["choice": "merged", "merged": " "])
+        #expect(empty.status == 422)
+        #expect(
+            try await page.post(
+                "/conflicts/\(mine.id.uuidString)", ["choice": "other"],
+                headers: [
+                    ("Cookie", page.cookie), ("Origin", page.origin),
+                ]
+            ).status == 303)
+        #expect(try laptop.store.conflicts().isEmpty)
+        let kept = try laptop.body(mine.id)
+        #expect(kept == "Edited on the laptop.\n" || kept == "Edited on the phone.\n")
+        #expect(try await page.get("/conflicts/\(mine.id.uuidString)").status == 404)
+        #expect(try await page.get("/conflicts/\(bosOwn.id.uuidString)").status == 404)
+        #expect(try await page.post("/conflicts/\(bosOwn.id.uuidString)", ["choice": "other"]).status == 404)
+
+        // The other device gets the choice and its conflict ends too.
+        try await laptop.sync()
+        try await phone.sync()
+        #expect(try phone.store.conflicts().isEmpty)
+        #expect(try phone.body(mine.id) == kept)
+        try await page.stop()
+        for device in [laptop, phone, bo] { try await device.close() }
+        try await server.stop()
+    }
+
+    /// Another member's private reflection is on none of the page's views: the server never sends it, so the
+    /// store never has it, whatever the address asks for.
+    @Test func anotherMembersPrivateWritingIsNeverOnThePage() async throws {
+        let server = try await LiveServer.start()
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let bo = try await Device.make(server, handle: "bo.k", register: true)
+        let secret = try bo.store.write(title: "Bo alone", body: "Only Bo reads this.\n")
+        let madePrivate = try bo.store.write(
+            title: "Bo shared once", body: "Shared, then not.\n", visibility: .community)
+        try await bo.sync()
+        try await laptop.sync()
+        #expect(try laptop.store.reflection(id: madePrivate.id).reflection.title == "Bo shared once")
+        _ = try bo.store.edit(id: madePrivate.id, visibility: .private)
+        try await bo.sync()
+        try await laptop.sync()
+        let page = try await RunningPage.start(laptop.client)
+        var seen = ""
+        for path in [
+            "/", "/?show=community", "/?show=mine", "/?prompt=1", "/log", "/conflicts",
+            "/r/\(secret.id.uuidString)", "/r/\(madePrivate.id.uuidString)", "/conflicts/\(secret.id.uuidString)",
+        ] {
+            seen += try await page.get(path).body
+        }
+        #expect(seen.contains("Reflections"))
+        for text in ["Bo alone", "Only Bo reads", "Bo shared once", "Shared, then not"] {
+            #expect(!seen.contains(text), "\(text) is on the page")
+        }
+        try await page.stop()
+        for device in [laptop, bo] { try await device.close() }
+        try await server.stop()
+    }
+
     /// The page's limit is the one README.md states.
     @Test func theReadmeStatesThePagesLimit() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

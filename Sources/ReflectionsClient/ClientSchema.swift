@@ -119,10 +119,27 @@ enum ClientSchema {
         -- whole sync log backwards whenever the device had never resynced (a no-op sync grew with the log).
         CREATE INDEX sync_events_resync ON sync_events(id) WHERE outcome = 'resync';
         """
+    /// `Schema/client/0004_drafts.sql`
+    static let v0004 = """
+        -- reflect client database. Migration "0004_drafts".
+        -- Text typed on the member's page (`reflect ui`) and not yet saved, kept every few seconds so that it survives a
+        -- reload, a closed tab or a crash. One draft per editor: `slot` names it ("write", or "edit:", "comment:",
+        -- "comment-edit:" or "merge:" and the record's id). A draft is removed when its form is saved or the member
+        -- discards it; it is never synced (it is not writing yet).
+        CREATE TABLE drafts (
+            slot TEXT PRIMARY KEY NOT NULL,
+            title TEXT,
+            body TEXT NOT NULL,
+            visibility TEXT,
+            prompt_id INTEGER,
+            saved_at INTEGER NOT NULL
+        );
+        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
         ("0002_author_names", v0002),
         ("0003_last_resync", v0003),
+        ("0004_drafts", v0004),
     ]
 }

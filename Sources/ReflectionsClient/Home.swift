@@ -15,6 +15,8 @@ public final class Home: Sendable {
     /// The local store: every read and write, offline.
     public let store: ClientStore
     private let state = Mutex(State.open(nil))
+    /// Wakes this home's watch loops when one of its syncs reached the server.
+    let nudge = SyncNudge()
 
     /// The connection, made on first use; after ``close()``, nothing more is made.
     private enum State {
@@ -177,12 +179,18 @@ public final class Home: Sendable {
     /// One sync: push what waits, then pull what is new (see ``SyncEngine/sync(progress:)``).
     @discardableResult
     public func sync(progress: @escaping @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncSummary {
-        try await engine().sync(progress: progress)
+        let summary = try await engine().sync(progress: progress)
+        // The server answered: a watch loop of this home waiting out its backoff reconnects now.
+        nudge.nudge()
+        return summary
     }
 
-    /// The real-time loop: syncs whenever the server says something changed, or something was written here.
+    /// The real-time loop: syncs whenever the server says something changed, or something was written here. A
+    /// ``sync(progress:)`` of this home that reaches the server cuts its backoff short.
     public func watcher() throws -> SyncWatcher {
-        SyncWatcher(engine: try engine(), connection: try connection())
+        var watcher = SyncWatcher(engine: try engine(), connection: try connection())
+        watcher.nudge = nudge
+        return watcher
     }
 
     /// Shuts the connection down (if one was made) and closes the store; a second call does nothing. Stop the

@@ -41,6 +41,8 @@ public struct SyncWatcher: Sendable {
     public var retryCeiling: Duration = .seconds(60)
     /// A connection that held this long counts as healthy: the backoff starts again from ``firstRetry``.
     public var stablePeriod: Duration = .seconds(30)
+    /// Cuts a backoff short when another sync of the same home reached the server (``Home`` passes its own).
+    public var nudge: SyncNudge?
 
     public init(engine: SyncEngine, connection: ServerConnection) {
         self.engine = engine
@@ -92,10 +94,15 @@ public struct SyncWatcher: Sendable {
             if ContinuousClock.now - started >= stablePeriod { delay = firstRetry }
             let wait = max(jittered(delay), .seconds(failure.retryAfterSeconds ?? 0))
             report(.offline(failure, retryIn: wait))
-            do {
-                try await Task.sleep(for: wait)
-            } catch {
-                return
+            if let nudge {
+                await nudge.wait(upTo: wait)
+                if Task.isCancelled { return }
+            } else {
+                do {
+                    try await Task.sleep(for: wait)
+                } catch {
+                    return
+                }
             }
             delay = min(delay * 2, retryCeiling)
         }

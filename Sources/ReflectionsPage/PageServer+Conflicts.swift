@@ -68,6 +68,7 @@ extension PageServer {
         let (currentMarked, otherMarked) = Self.marked(currentBody, otherDeleted ? currentBody : otherBody)
         let currentTitle = conflict.current.title ?? ""
         let otherTitle = other.fields.title ?? currentTitle
+        let kept = merged == nil ? try home.store.draft(.merge(conflict.id)) : nil
         return try page(
             "conflict",
             [
@@ -84,7 +85,8 @@ extension PageServer {
                     "deleted": otherDeleted, "from": from, "when": Self.time(other.createdAt),
                 ],
                 "older": conflict.revisions.count > 1, "olderCount": conflict.revisions.count - 1,
-                "form": ["merged": merged ?? currentBody],
+                "form": ["merged": merged ?? kept?.body ?? currentBody],
+                "slot": EditorDraft.Slot.merge(conflict.id).text, "draft": kept.map { Self.time($0.savedAt) } ?? false,
             ], problem: problem, status: status)
     }
 
@@ -102,6 +104,7 @@ extension PageServer {
         }
         do {
             try home.store.resolve(conflict.entity, id: conflict.id, choice: choice)
+            saved(.merge(conflict.id))
         } catch let error as ClientError {
             // The merged text comes back in its field, with what to fix.
             return try conflictView(

@@ -5,9 +5,12 @@ import ReflectionsClient
 import ReflectionsModel
 
 extension PageServer {
-    func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func router() -> Router<PageContext> {
+        let router = Router(context: PageContext.self)
         router.add(middleware: PageGuard(security: security))
+        // A saved form (every one answers 303) changes what other tabs show: they are told.
+        router.add(
+            middleware: PageChanged { [events] in events.changed() })
         let page = router.group(RouterPath(security.base))
         page.get("open") { request, _ in self.open(request) }
         page.get("style.css") { _, _ in
@@ -16,7 +19,7 @@ extension PageServer {
                 body: .init(byteBuffer: ByteBuffer(string: PageTemplates.css)))
         }
         page.get("/") { request, _ in try self.list(request) }
-        page.get("write") { _, _ in try self.writeForm() }
+        page.get("write") { _, _ in try self.writeForm(restoring: true) }
         page.post("write") { request, _ in try await self.write(request) }
         page.get("r/:id") { request, context in
             try self.show(context.parameters.get("id") ?? "", notice: Self.notice(request))
@@ -34,6 +37,14 @@ extension PageServer {
             try await self.delete(request, id: context.parameters.get("id") ?? "")
         }
         page.get("log") { _, _ in try self.log() }
+        page.get("page.js") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: PageScript.source)))
+        }
+        page.get("events") { request, context in try self.liveEvents(request, context: context) }
+        page.post("draft") { request, _ in try await self.keepDraft(request) }
+        page.post("draft/discard") { request, _ in try await self.discardDraft(request) }
         page.get("conflicts") { _, _ in try self.conflicts() }
         page.get("conflicts/:id") { _, context in try self.conflictView(context.parameters.get("id") ?? "") }
         page.post("conflicts/:id") { request, context in
@@ -52,7 +63,7 @@ extension PageServer {
     /// sends (`HttpOnly; SameSite=Strict`), and the key leaves the address bar (a redirect).
     func open(_ request: Request) -> Response {
         guard PageSecurity.same(request.uri.queryParameters["key"].map(String.init), security.secret) else {
-            return PageGuard<BasicRequestContext>.refusal(
+            return PageGuard<PageContext>.refusal(
                 .forbidden, "This key is not the one reflect ui printed for this launch.")
         }
         return Response(
@@ -85,13 +96,25 @@ extension PageServer {
 
     func writeForm(
         form: [String: Any] = [:], problem: String? = nil, status: HTTPResponse.Status = .ok,
-        heading: String = "Write a reflection", action: String = "/write"
+        heading: String = "Write a reflection", action: String = "/write", slot: EditorDraft.Slot = .write,
+        restoring: Bool = false
     ) throws -> Response {
-        try page(
+        var form = form
+        var restored: String?
+        // Text kept from an earlier visit comes back in place of the empty (or saved) form; a form sent back
+        // with a problem keeps what was just typed.
+        if restoring, let draft = try home.store.draft(slot) {
+            form = Self.editorFields(
+                title: draft.title ?? "", body: draft.body, community: draft.visibility == .community,
+                prompt: draft.promptID.map(String.init) ?? "")
+            restored = Self.time(draft.savedAt)
+        }
+        return try page(
             "write",
             [
                 "title": heading, "heading": heading, "action": action, "form": form, "editing": action != "/write",
                 "prompts": Self.prompts(selected: (form["prompt"] as? String).flatMap(Int.init)),
+                "slot": slot.text, "draft": restored ?? false,
             ], problem: problem, status: status)
     }
 
@@ -112,7 +135,7 @@ extension PageServer {
     /// What the editor shows: the title escaped per Unicode scalar for its attribute (see ``PageTemplates``).
     static func editorFields(title: String, body: String, community: Bool, prompt: String = "") -> [String: Any] {
         [
-            "titleAttribute": PageGuard<BasicRequestContext>.escaped(title), "body": body, "community": community,
+            "titleAttribute": PageGuard<PageContext>.escaped(title), "body": body, "community": community,
             "prompt": prompt,
         ]
     }
@@ -124,7 +147,7 @@ extension PageServer {
             form: Self.editorFields(
                 title: r.title, body: r.body, community: r.visibility == .community,
                 prompt: r.promptID.map(String.init) ?? ""), heading: "Edit your reflection",
-            action: "/r/\(r.id.uuidString)/edit")
+            action: "/r/\(r.id.uuidString)/edit", slot: .edit(r.id), restoring: true)
     }
 
     func edit(_ request: Request, id: String) async throws -> Response {
@@ -140,10 +163,11 @@ extension PageServer {
             return try writeForm(
                 form: Self.editorFields(title: title, body: body, community: community), problem: error.message,
                 status: .unprocessableContent, heading: "Edit your reflection",
-                action: "/r/\(local.reflection.id.uuidString)/edit")
+                action: "/r/\(local.reflection.id.uuidString)/edit", slot: .edit(local.reflection.id))
         } catch is ClientError {
             // Nothing changed: nothing to save.
         }
+        saved(.edit(local.reflection.id))
         return Response(
             status: .seeOther,
             headers: [.location: "\(security.base)/r/\(local.reflection.id.uuidString)?notice=saved"])
@@ -181,6 +205,7 @@ extension PageServer {
         } catch is ClientError {
             // Nothing changed: nothing to save.
         }
+        saved(.commentEdit(local.comment.id))
         return Response(status: .seeOther, headers: [.location: "\(security.base)/r/\(reflection)?notice=saved"])
     }
 
@@ -212,6 +237,7 @@ extension PageServer {
             let written = try home.store.write(
                 title: title, body: body, visibility: community ? .community : .private,
                 promptID: form["prompt"].flatMap(Int.init))
+            saved(.write)
             return Response(
                 status: .seeOther, headers: [.location: "\(security.base)/r/\(written.id.uuidString)?notice=saved"])
         } catch let error as ClientError {
@@ -236,16 +262,27 @@ extension PageServer {
         view["prompt"] = prompt ?? ""
         view["hasPrompt"] = prompt != nil
         view["mine"] = local.isMine
+        var drafts: [String: EditorDraft] = [:]
+        for draft in try home.store.drafts() { drafts[draft.slot] = draft }
+        var commentText = comment
+        var restored: String?
+        if comment.isEmpty, let draft = drafts[EditorDraft.Slot.comment(r.id).text] {
+            commentText = draft.body
+            restored = Self.time(draft.savedAt)
+        }
         return try page(
             "reflection",
             [
-                "title": r.title, "r": view, "form": ["comment": comment],
+                "title": r.title, "r": view, "form": ["comment": commentText],
+                "slot": EditorDraft.Slot.comment(r.id).text, "draft": restored ?? false,
                 "canComment": r.visibility == .community,
                 "comments": local.comments.filter { !$0.comment.deleted }.map { c -> [String: Any] in
-                    [
+                    let kept = c.isMine ? drafts[EditorDraft.Slot.commentEdit(c.comment.id).text] : nil
+                    return [
                         "author": c.isMine ? "You" : (c.comment.authorName ?? "A member"),
                         "written": Self.time(c.comment.writtenAt ?? c.comment.createdAt), "body": c.comment.body,
                         "pending": c.pendingMutations > 0, "mine": c.isMine, "id": c.comment.id.uuidString,
+                        "editing": kept?.body ?? c.comment.body, "draft": kept.map { Self.time($0.savedAt) } ?? false,
                     ]
                 },
             ], notice: notice, problem: problem, status: status)
@@ -257,6 +294,7 @@ extension PageServer {
         guard let uuid = UUID(uuidString: id) else { return try show(id) }
         do {
             _ = try home.store.comment(on: uuid, body: body)
+            saved(.comment(uuid))
             return Response(
                 status: .seeOther, headers: [.location: "\(security.base)/r/\(uuid.uuidString)?notice=saved"])
         } catch let error as ClientError {
@@ -316,6 +354,7 @@ extension PageServer {
         var context = values
         context["csrf"] = security.formToken
         context["base"] = security.base
+        context["generation"] = events.generation
         context["sync"] = try syncBanner()
         if let notice { context["notice"] = notice }
         if let problem { context["problem"] = problem }

@@ -18,6 +18,8 @@ public final class PageServer: Sendable {
     public let security: PageSecurity
     let templates: MustacheLibrary
     let syncState = Mutex(SyncState.connecting)
+    /// What the open tabs are told (live updates).
+    let events = PageEvents()
 
     /// The largest form the page reads (a reflection's text is far smaller).
     public static let maxFormBytes = 1024 * 1024
@@ -75,6 +77,7 @@ public final class PageServer: Sendable {
             while let serverEnded = try await group.next() {
                 if serverEnded { break }
             }
+            events.closeAll()
             group.cancelAll()
         }
     }
@@ -90,11 +93,20 @@ public final class PageServer: Sendable {
                     case .offline(let error, _): state = .offline(error.message)
                     }
                 }
+                if case .synced(let summary, _) = update,
+                    summary.pushed + summary.pulled + summary.conflicts + summary.rejected > 0
+                {
+                    self.events.changed()
+                } else {
+                    self.events.wake()
+                }
             }
         } catch let error as ClientError {
             syncState.withLock { $0 = .stopped(Self.advice(error)) }
+            events.wake()
         } catch {
             syncState.withLock { $0 = .stopped("Syncing stopped.") }
+            events.wake()
         }
     }
 

@@ -14,8 +14,9 @@ enum PageTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Reflections</title>
         <link rel="stylesheet" href="{{base}}/style.css">
+        <script src="{{base}}/page.js" defer></script>
         </head>
-        <body>
+        <body data-base="{{base}}" data-generation="{{generation}}">
         <a class="skip" href="#main">Skip to the page</a>
         <header>
         <nav aria-label="Main">
@@ -40,12 +41,25 @@ enum PageTemplates {
         </section>
         </header>
         <main id="main">
+        <p id="live" class="notice" role="status" hidden>Something changed since this page was shown.
+        <a href="">Show it</a> (what you are typing is kept as a draft first).</p>
         {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
         {{#problem}}<p class="problem" role="alert">{{problem}}</p>{{/problem}}
         """
 
     static let promptOptions = """
         {{#prompts}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}. {{text}}</option>{{/prompts}}
+        """
+
+    /// Under an editor: where the script says when the draft was kept, and a restored draft's note.
+    static let draftStatus = """
+        <p class="draft-status meta" role="status" aria-live="polite">{{#draft}}Your unsaved text from {{draft}} is back.{{/draft}}</p>
+        """
+
+    /// After an editor with a restored draft: a way to drop it.
+    static let discardDraft = """
+        {{#draft}}<form method="post" action="{{base}}/draft/discard"><input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="slot" value="{{slot}}"><button type="submit" class="secondary">Discard the unsaved text</button></form>{{/draft}}
         """
 
     static let foot = """
@@ -82,7 +96,7 @@ enum PageTemplates {
     static let write = """
         {{> head}}
         <h1>{{heading}}</h1>
-        <form method="post" action="{{base}}{{action}}" class="editor">
+        <form method="post" action="{{base}}{{action}}" class="editor" data-draft="{{slot}}">
         <input type="hidden" name="csrf" value="{{csrf}}">
         {{^editing}}
         <label for="prompt">Prompt</label>
@@ -102,8 +116,10 @@ enum PageTemplates {
         <input type="radio" id="community" name="visibility" value="community"{{#form.community}} checked{{/form.community}}>
         <label for="community">The community</label>
         </fieldset>
+        {{> draftStatus}}
         <button type="submit">Save</button>
         </form>
+        {{> discardDraft}}
         {{> foot}}
         """
 
@@ -178,12 +194,14 @@ enum PageTemplates {
         </form>
         </section>
         </div>
-        <form method="post" action="{{base}}/conflicts/{{id}}" class="editor">
+        <form method="post" action="{{base}}/conflicts/{{id}}" class="editor" data-draft="{{slot}}">
         <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="choice" value="merged">
         <label for="merged">Or write the text you want, from both</label>
         <textarea id="merged" name="merged" required rows="10">{{form.merged}}</textarea>
+        {{> draftStatus}}
         <button type="submit">Save this text</button>
         </form>
+        {{> discardDraft}}
         <p><a href="{{base}}/r/{{reflectionID}}">Back, and decide later</a></p>
         {{> foot}}
         """
@@ -203,13 +221,16 @@ enum PageTemplates {
         {{^comments}}<p>No comments yet.</p>{{/comments}}
         <ol class="comments">
         {{#comments}}<li><p class="meta">{{author}} · {{written}}{{#pending}} · not sent yet{{/pending}}</p><p>{{body}}</p>
-        {{#mine}}<details><summary>Change or delete your comment</summary>
-        <form method="post" action="{{base}}/c/{{id}}/edit">
+        {{#mine}}<details{{#draft}} open{{/draft}}><summary>Change or delete your comment</summary>
+        <form method="post" action="{{base}}/c/{{id}}/edit" data-draft="comment-edit:{{id}}">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="edit-{{id}}">Your comment</label>
-        <textarea id="edit-{{id}}" name="body" required rows="3">{{body}}</textarea>
+        <textarea id="edit-{{id}}" name="body" required rows="3">{{editing}}</textarea>
+        {{> draftStatus}}
         <button type="submit">Save the change</button>
         </form>
+        {{#draft}}<form method="post" action="{{base}}/draft/discard"><input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="slot" value="comment-edit:{{id}}"><button type="submit" class="secondary">Discard the unsaved text</button></form>{{/draft}}
         <form method="post" action="{{base}}/c/{{id}}/delete">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit">Delete this comment</button>
@@ -217,12 +238,14 @@ enum PageTemplates {
         </details>{{/mine}}</li>{{/comments}}
         </ol>
         {{#canComment}}
-        <form method="post" action="{{base}}/r/{{r.id}}/comment">
+        <form method="post" action="{{base}}/r/{{r.id}}/comment" data-draft="{{slot}}">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="comment">Your comment</label>
         <textarea id="comment" name="body" required rows="4">{{form.comment}}</textarea>
+        {{> draftStatus}}
         <button type="submit">Comment</button>
         </form>
+        {{> discardDraft}}
         {{/canComment}}
         </section>
         {{> foot}}
@@ -252,6 +275,7 @@ enum PageTemplates {
         ol.reflections, ol.comments { list-style: none; padding: 0; }
         ol.reflections li, ol.comments li { border-bottom: 1px solid #d0d0d0; }
         .actions a { margin-right: 1rem; }
+        button.secondary { background: #ffffff; color: #0b4f9c; border: 2px solid #0b4f9c; }
         .sides { display: grid; grid-template-columns: repeat(auto-fit, minmax(17rem, 1fr)); gap: 1.5rem; }
         .side { border: 1px solid #767676; border-radius: 3px; padding: 0 1rem 1rem; }
         .side-title { font-weight: 600; }
@@ -264,7 +288,8 @@ enum PageTemplates {
     static func library() throws -> MustacheLibrary {
         var library = MustacheLibrary()
         for (name, text) in [
-            ("head", head), ("foot", foot), ("promptOptions", promptOptions), ("list", list), ("write", write),
+            ("head", head), ("foot", foot), ("draftStatus", draftStatus), ("discardDraft", discardDraft),
+            ("promptOptions", promptOptions), ("list", list), ("write", write),
             ("reflection", reflection), ("confirmDelete", confirmDelete), ("log", log),
             ("conflicts", conflicts), ("conflict", conflict),
         ] {

@@ -39,6 +39,28 @@ import Testing
         try store.close()
     }
 
+    /// A draft keeps any text up to its limit (even one over a writing limit: the member shortens it later), one
+    /// per editor; an editor's name must be one of the known kinds with a well-formed id.
+    @Test func draftsAreKeptPerEditorWithinTheirLimit() throws {
+        let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "store"))
+        let id = UUID()
+        let long = String(repeating: "w", count: Limits.reflectionBodyMaxBytes + 1)
+        try store.saveDraft(EditorDraft(slot: EditorDraft.Slot.edit(id).text, title: "T", body: long))
+        try store.saveDraft(EditorDraft(slot: EditorDraft.Slot.edit(id).text, title: "T", body: "Second."))
+        #expect(try store.draft(.edit(id))?.body == "Second.")
+        #expect(try store.drafts().count == 1)
+        #expect(try store.draft(.comment(id)) == nil)
+        for slot in ["edit:\(id.uuidString.lowercased())", "edit:", "write:x", "other:\(id.uuidString)", ""] {
+            #expect(throws: ClientError.self) { try store.saveDraft(EditorDraft(slot: slot, body: "x")) }
+        }
+        let huge = String(repeating: "w", count: ClientStore.maxDraftCharacters + 1)
+        #expect(throws: ClientError.self) { try store.saveDraft(EditorDraft(slot: "write", body: huge)) }
+        #expect(throws: ClientError.self) { try store.saveDraft(EditorDraft(slot: "write", body: "x", promptID: 99)) }
+        try store.discardDraft(.edit(id))
+        #expect(try store.drafts().isEmpty)
+        try store.close()
+    }
+
     @Test func writingBeforeInitSaysWhatToRun() throws {
         let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "store"))
         do {

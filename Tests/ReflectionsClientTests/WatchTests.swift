@@ -127,6 +127,37 @@ import Testing
         try await server.stop()
     }
 
+    /// A watch loop waiting out a long backoff reconnects as soon as another sync of the same home reached the
+    /// server (the page's "Sync now" after the network came back), not a minute later.
+    @Test func aSyncThatReachedTheServerEndsTheWatchLoopsBackoff() async throws {
+        var server = try await LiveServer.start(events: Self.events)
+        let phone = try await Device.make(server, handle: "amara", register: true)
+        try await server.stop()
+        var watcher = try phone.client.watcher()
+        watcher.firstRetry = .seconds(120)
+        let updates = Mutex<[String]>([])
+        let running = Task { [watcher] in
+            try? await watcher.run { update in
+                updates.withLock {
+                    switch update {
+                    case .live: $0.append("live")
+                    case .offline: $0.append("offline")
+                    case .synced: $0.append("synced")
+                    }
+                }
+            }
+        }
+        #expect(await Self.eventually { updates.withLock { $0.contains("offline") } })
+        server = try await LiveServer.start(
+            dataDirectory: server.dataDirectory, port: server.port, database: server.database, events: Self.events)
+        _ = try await phone.client.sync()
+        #expect(await Self.eventually(within: .seconds(10)) { updates.withLock { $0.contains("live") } })
+        running.cancel()
+        await running.value
+        try await phone.close()
+        try await server.stop()
+    }
+
     /// Stopped at any moment of its first sync (300 writes to send), then synced again: everything arrives once.
     @Test func aWatchStoppedMidSyncLosesAndDuplicatesNothing() async throws {
         let server = try await LiveServer.start(events: Self.events)

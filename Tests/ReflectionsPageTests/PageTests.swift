@@ -415,11 +415,140 @@ import Testing
         try await server.stop()
     }
 
-    /// The page's limit is the one README.md states.
-    @Test func theReadmeStatesThePagesLimit() throws {
+    /// Unsaved text kept by the page's script comes back in its own editor only, goes when its form is saved or
+    /// discarded, and only the page's own form can keep one.
+    @Test func draftsComeBackToTheirOwnEditorUntilSaved() async throws {
+        let home = try Self.offlineHome()
+        let page = try await RunningPage.start(home)
+        let typed = [
+            "title": "Half <b>done</b>", "body": "Not finished yet.", "visibility": "community", "prompt": "2",
+        ]
+        #expect(try await page.post("/draft", typed.merging(["slot": "write"]) { a, _ in a }).status == 204)
+        let back = try await page.get("/write")
+        #expect(back.body.contains("Not finished yet.") && back.body.contains("is back"))
+        #expect(back.body.contains("value=\"Half &lt;b&gt;done&lt;/b&gt;\""))
+        #expect(back.body.contains("id=\"community\" name=\"visibility\" value=\"community\" checked"))
+        #expect(back.body.contains("<option value=\"2\" selected>"))
+
+        // Refused: no token, another origin, an editor that does not exist.
+        #expect(
+            try await page.send(
+                .POST, page.base + "/draft", headers: [("Cookie", page.cookie), ("Origin", page.origin)],
+                form: ["slot": "write", "body": "forged"]
+            ).status == 403)
+        #expect(
+            try await page.post(
+                "/draft", ["slot": "write", "body": "forged"],
+                headers: [("Cookie", page.cookie), ("Origin", "http://attacker.example")]
+            ).status == 403)
+        #expect(try await page.post("/draft", ["slot": "../../etc", "body": "x"]).status == 400)
+        #expect(try await page.post("/draft", ["slot": "edit:not-an-id", "body": "x"]).status == 400)
+        #expect(try home.store.draft(.write)?.body == "Not finished yet.")
+
+        // A comment draft returns to its reflection's comment box only.
+        let written = try home.store.write(title: "Shared", body: "Words.", visibility: .community)
+        let other = try home.store.write(title: "Other", body: "More words.", visibility: .community)
+        #expect(
+            try await page.post("/draft", ["slot": "comment:\(written.id.uuidString)", "body": "A kept comment"])
+                .status == 204)
+        #expect(try await page.get("/r/\(written.id.uuidString)").body.contains(">A kept comment</textarea>"))
+        #expect(!(try await page.get("/r/\(other.id.uuidString)")).body.contains("A kept comment"))
+
+        // Saved: the draft is gone. Discarded: gone too, and the editor is empty again.
+        #expect(try await page.post("/write", typed).status == 303)
+        #expect(try home.store.draft(.write) == nil)
+        #expect(!(try await page.get("/write")).body.contains("Not finished yet."))
+        let discard = try await page.post("/draft/discard", ["slot": "comment:\(written.id.uuidString)"])
+        #expect(discard.status == 303 && discard.header("Location") == page.base + "/r/\(written.id.uuidString)")
+        #expect(try home.store.drafts().isEmpty)
+        try await page.stop()
+        try await home.close()
+    }
+
+    /// Reads a page's event stream in the background (a response body allows one reader only).
+    final class EventReader: Sendable {
+        final class Text: Sendable { let value = Mutex("") }
+        let read = Text()
+        let task: Task<Void, any Error>
+
+        init(_ body: HTTPClientResponse.Body) {
+            let read = self.read
+            task = Task {
+                for try await chunk in body { read.value.withLock { $0 += String(buffer: chunk) } }
+            }
+        }
+
+        /// Everything read so far, once it contains `wanted` (or after 20 seconds).
+        func wait(until wanted: String) async throws -> String {
+            for _ in 0..<400 {
+                let text = read.value.withLock { $0 }
+                if text.contains(wanted) { return text }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            return read.value.withLock { $0 }
+        }
+    }
+
+    /// The live-updates stream: only with the page's cookie, says "changed" when a form is saved elsewhere or
+    /// the sync loop brings something, carries no member text, is bounded, and does not keep the page running.
+    @Test func openTabsAreToldWhatChanged() async throws {
+        let server = try await LiveServer.start()
+        let laptop = try await Device.make(server, handle: "amara", register: true)
+        let bo = try await Device.make(server, handle: "bo.k", register: true)
+        let page = try await RunningPage.start(laptop.client, watch: true)
+        do {
+            try await tellTabs(page, laptop: laptop, bo: bo)
+        } catch {
+            Issue.record(error)
+        }
+        // Stopping the page ends every stream (it does not wait for the tabs).
+        try await page.stop()
+        for device in [laptop, bo] { try await device.close() }
+        try await server.stop()
+    }
+
+    func tellTabs(_ page: RunningPage, laptop: Device, bo: Device) async throws {
+        #expect(try await page.send(.GET, page.base + "/events").status == 403)
+
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(page.port)\(page.base)/events?since=0")
+        request.headers.add(name: "Cookie", value: page.cookie)
+        let stream = try await page.http.execute(request, timeout: .seconds(60))
+        #expect(stream.status == .ok)
+        #expect(stream.headers.first(name: "Content-Type")?.hasPrefix("text/event-stream") == true)
+        let reader = EventReader(stream.body)
+        let opened = try await reader.wait(until: "event: state")
+        #expect(opened.contains(": connected") && opened.contains("\"state\""))
+
+        // Another member shares a reflection; the page's sync loop pulls it; the tab is told, without its text.
+        _ = try bo.store.write(title: "Bo shares", body: "Secret-free words.", visibility: .community)
+        try await bo.sync()
+        let told = try await reader.wait(until: "event: changed")
+        #expect(told.contains("event: changed"))
+        #expect(!told.contains("Bo shares") && !told.contains("Secret-free"))
+        #expect(try laptop.store.reflections().contains { $0.reflection.title == "Bo shares" })
+
+        // Bounded: at most PageEvents.maxStreams at once (one is open above).
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = 2 * PageEvents.maxStreams
+        let tabs = HTTPClient(configuration: .init(connectionPool: pool))
+        var extra: [HTTPClientResponse] = []
+        for _ in 1..<PageEvents.maxStreams {
+            extra.append(try await tabs.execute(request, timeout: .seconds(60)))
+        }
+        #expect(extra.allSatisfy { $0.status == .ok })
+        #expect(try await tabs.execute(request, timeout: .seconds(60)).status == .tooManyRequests)
+        reader.task.cancel()
+        try await tabs.shutdown()
+    }
+
+    /// The page's limits are the ones README.md states.
+    @Test func theReadmeStatesThePagesLimits() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         #expect(readme.contains("| `reflect ui` form | \(PageServer.maxFormBytes / 1024 / 1024) MiB"))
+        #expect(readme.contains("| `reflect ui` live streams | \(PageEvents.maxStreams) open at once"))
+        let characters = ClientStore.maxDraftCharacters.formatted(.number.locale(Locale(identifier: "en_US")))
+        #expect(readme.contains("| `reflect ui` draft | one per editor, up to \(characters) characters"))
     }
 }

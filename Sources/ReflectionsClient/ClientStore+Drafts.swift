@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import ReflectionsModel
+
+/// Text typed in an editor and not yet saved: what a front end keeps every few seconds so that a reload, a
+/// closed window or a crash loses none of it. Never synced, never validated (it is not writing yet: a text over
+/// a limit is kept whole, so that the member can shorten it).
+public struct EditorDraft: Sendable, Codable, Hashable {
+    /// Which editor: ``Slot``'s text form.
+    public var slot: String
+    public var title: String?
+    public var body: String
+    public var visibility: Visibility?
+    public var promptID: Int?
+    /// When it was kept (milliseconds since 1970).
+    public var savedAt: Int64
+
+    public init(
+        slot: String, title: String? = nil, body: String, visibility: Visibility? = nil, promptID: Int? = nil,
+        savedAt: Int64 = 0
+    ) {
+        self.slot = slot
+        self.title = title
+        self.body = body
+        self.visibility = visibility
+        self.promptID = promptID
+        self.savedAt = savedAt
+    }
+
+    /// The editors a draft can belong to: one per record and kind, so a draft only ever returns to its own form.
+    public enum Slot: Hashable, Sendable {
+        /// A new reflection.
+        case write
+        /// New text for this reflection.
+        case edit(UUID)
+        /// A new comment on this reflection.
+        case comment(UUID)
+        /// New text for this comment.
+        case commentEdit(UUID)
+        /// Merged text for this conflicted record.
+        case merge(UUID)
+
+        public var text: String {
+            switch self {
+            case .write: "write"
+            case .edit(let id): "edit:\(id.uuidString)"
+            case .comment(let id): "comment:\(id.uuidString)"
+            case .commentEdit(let id): "comment-edit:\(id.uuidString)"
+            case .merge(let id): "merge:\(id.uuidString)"
+            }
+        }
+
+        /// The slot a text names, or nil when it names none (only these forms are ever stored).
+        public init?(_ text: String) {
+            if text == "write" {
+                self = .write
+                return
+            }
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let id = UUID(uuidString: parts[1]), id.uuidString == parts[1] else { return nil }
+            switch parts[0] {
+            case "edit": self = .edit(id)
+            case "comment": self = .comment(id)
+            case "comment-edit": self = .commentEdit(id)
+            case "merge": self = .merge(id)
+            default: return nil
+            }
+        }
+    }
+}
+
+extension ClientStore {
+    /// The most text a draft keeps (characters); a front end reads less than this in one request anyway.
+    public static let maxDraftCharacters = 1024 * 1024
+
+    /// Keeps `draft` (replacing the slot's previous one), stamped now.
+    public func saveDraft(_ draft: EditorDraft) throws {
+        guard EditorDraft.Slot(draft.slot) != nil else {
+            throw ClientError(.invalidInput, "'\(draft.slot.prefix(40))' is not an editor's draft.")
+        }
+        guard draft.body.count + (draft.title?.count ?? 0) <= Self.maxDraftCharacters else {
+            throw ClientError(.invalidInput, "A draft keeps at most \(Self.maxDraftCharacters) characters.")
+        }
+        if let prompt = draft.promptID, !Prompt.defaults.contains(where: { $0.id == prompt }) {
+            throw ClientError(.invalidInput, "There is no prompt \(prompt).")
+        }
+        let now = clock.now()
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO drafts (slot, title, body, visibility, prompt_id, saved_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (slot) DO UPDATE SET title = excluded.title, body = excluded.body,
+                      visibility = excluded.visibility, prompt_id = excluded.prompt_id, saved_at = excluded.saved_at
+                    """,
+                arguments: [draft.slot, draft.title, draft.body, draft.visibility?.rawValue, draft.promptID, now])
+        }
+    }
+
+    /// The draft kept for an editor, if any.
+    public func draft(_ slot: EditorDraft.Slot) throws -> EditorDraft? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM drafts WHERE slot = ?", arguments: [slot.text]).map(Self.draft)
+        }
+    }
+
+    /// Every kept draft, newest first.
+    public func drafts() throws -> [EditorDraft] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM drafts ORDER BY saved_at DESC, slot").map(Self.draft)
+        }
+    }
+
+    /// Forgets an editor's draft (its text was saved, or the member discarded it).
+    public func discardDraft(_ slot: EditorDraft.Slot) throws {
+        try pool.write { db in try db.execute(sql: "DELETE FROM drafts WHERE slot = ?", arguments: [slot.text]) }
+    }
+
+    static func draft(_ row: Row) -> EditorDraft {
+        EditorDraft(
+            slot: row["slot"], title: row["title"], body: row["body"],
+            visibility: (row["visibility"] as String?).flatMap(Visibility.init(rawValue:)), promptID: row["prompt_id"],
+            savedAt: row["saved_at"])
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ReflectionsClient
+import ReflectionsModel
+import ServiceLifecycle
+
+/// The page's two uses of script (`page.js`; every form works without it): drafts kept every few seconds, and
+/// live updates from an event stream.
+///
+/// What a hostile caller could do, and why it cannot: another site cannot read the stream (the cookie is
+/// `SameSite=Strict`, and an `EventSource` to another origin sends none) nor post a draft (Origin and form token,
+/// as for every form); a tab left open holds one of ``PageEvents/maxStreams`` streams, released when its
+/// connection closes; the stream carries no member text, only "changed" and the sync banner's words; a draft is
+/// bounded by the form limit and only ever returns to its own editor (``EditorDraft/Slot``).
+extension PageServer {
+    /// How often an open stream sends a comment, so that a tab whose connection died is noticed.
+    static let heartbeat: Duration = .seconds(15)
+
+    /// `POST …/draft`: keeps what an editor holds now (204). `slot` names the editor.
+    func keepDraft(_ request: Request) async throws -> Response {
+        let form = try await checkedForm(request)
+        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init) else {
+            throw HTTPError(.badRequest, message: "This is not an editor of this page.")
+        }
+        let text = form["body"] ?? form["merged"] ?? ""
+        do {
+            try home.store.saveDraft(
+                EditorDraft(
+                    slot: slot.text, title: form["title"], body: text,
+                    visibility: form["visibility"].flatMap(Visibility.init(rawValue:)),
+                    promptID: form["prompt"].flatMap(Int.init)))
+        } catch let error as ClientError {
+            throw HTTPError(.unprocessableContent, message: error.message)
+        }
+        return Response(status: .noContent)
+    }
+
+    /// `POST …/draft/discard`: forgets an editor's draft, and goes back to that editor, empty or as saved.
+    func discardDraft(_ request: Request) async throws -> Response {
+        let form = try await checkedForm(request)
+        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init) else {
+            throw HTTPError(.badRequest, message: "This is not an editor of this page.")
+        }
+        try home.store.discardDraft(slot)
+        let back =
+            switch slot {
+            case .write: "/write"
+            case .edit(let id): "/r/\(id.uuidString)/edit"
+            case .comment(let id): "/r/\(id.uuidString)"
+            case .commentEdit(let id): (try? home.store.comment(id: id)).map { "/r/\($0.comment.reflectionID)" } ?? "/"
+            case .merge(let id): "/conflicts/\(id.uuidString)"
+            }
+        return Response(status: .seeOther, headers: [.location: "\(security.base)\(back)"])
+    }
+
+    /// Forgets a draft whose text was just saved.
+    func saved(_ slot: EditorDraft.Slot) {
+        try? home.store.discardDraft(slot)
+    }
+
+    /// `GET …/events?since=N`: `event: changed` once the page has changed after generation N (at once if it
+    /// already has), `event: state` with the sync banner's words when they change, a heartbeat comment every
+    /// ``heartbeat``. 429 when ``PageEvents/maxStreams`` are open.
+    func liveEvents(_ request: Request, context: PageContext) throws -> Response {
+        let since = request.uri.queryParameters["since"].flatMap { Int(String($0)) } ?? 0
+        guard let (id, wakes) = events.open() else {
+            throw HTTPError(.tooManyRequests, message: "Too many tabs of this page are open: close some.")
+        }
+        let events = self.events
+        context.channel.closeFuture.whenComplete { _ in events.close(id) }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream; charset=utf-8", HTTPField.Name("X-Accel-Buffering")!: "no"],
+            body: ResponseBody { [self] writer in
+                defer { events.close(id) }
+                let beat = Task {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: Self.heartbeat)
+                        events.wake(id)
+                    }
+                }
+                defer { beat.cancel() }
+                try await writer.write(ByteBuffer(string: ": connected\nretry: 3000\n\n"))
+                var told = since
+                var toldState = ""
+                var lastWrite = ContinuousClock.now
+                var iterator = wakes.makeAsyncIterator()
+                try await withGracefulShutdownHandler {
+                    repeat {
+                        var text = ""
+                        let generation = events.generation
+                        if generation > told {
+                            text += "event: changed\ndata: \(generation)\n\n"
+                            told = generation
+                        }
+                        let state = try self.stateEvent()
+                        if state != toldState {
+                            text += "event: state\ndata: \(state)\n\n"
+                            toldState = state
+                        }
+                        if text.isEmpty && ContinuousClock.now - lastWrite >= Self.heartbeat * 0.75 {
+                            text = ": heartbeat\n\n"
+                        }
+                        if !text.isEmpty {
+                            try await writer.write(ByteBuffer(string: text))
+                            lastWrite = .now
+                        }
+                    } while await iterator.next() != nil
+                } onGracefulShutdown: {
+                    events.close(id)
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// The sync banner's state as one line of JSON: `{"state":"live","text":"Online: …"}`.
+    func stateEvent() throws -> String {
+        let banner = try syncBanner()
+        let data = try JSONEncoder().encode([
+            "state": banner["state"] as? String ?? "", "text": banner["stateText"] as? String ?? "",
+        ])
+        return String(decoding: data, as: UTF8.self)
+    }
+}

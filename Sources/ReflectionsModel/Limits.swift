@@ -22,6 +22,9 @@ public enum Limits {
     /// A device name (`reflect init --device-name`): at most 40 characters and 160 bytes of UTF-8, one line.
     public static let deviceNameMaxCharacters = 40
     public static let deviceNameMaxBytes = 160
+    /// A mutation's clock stamp names its device in 1–64 printable ASCII characters (clients use the first 8 of
+    /// their client id); anything else would break ordering or a storage engine (PostgreSQL refuses NUL in text).
+    public static let hlcNodeMaxBytes = 64
     /// A password holds at least 10 characters.
     public static let passwordMinCharacters = 10
     /// A password holds at most 1,024 bytes (scrypt hashes it whole; this bounds the work).

@@ -150,6 +150,18 @@ public enum Validation {
             what: "A device name", example: ", such as 'laptop'")
     }
 
+    /// A clock stamp's node: 1–``Limits/hlcNodeMaxBytes`` printable ASCII characters (no space, no control).
+    public static func hlcNode(_ node: String) throws(ValidationError) -> String {
+        let bytes = Array(node.utf8)
+        guard !bytes.isEmpty, bytes.count <= Limits.hlcNodeMaxBytes, bytes.allSatisfy({ (0x21...0x7E).contains($0) })
+        else {
+            throw ValidationError(
+                .invalidClock, field: "hlc",
+                "A mutation's clock must name its device in 1 to \(Limits.hlcNodeMaxBytes) printable ASCII characters.")
+        }
+        return node
+    }
+
     private static func name(
         _ raw: String, field: String, code: ValidationError.Code, maxCharacters: Int, maxBytes: Int,
         reserved: Set<String>, what: String, example: String

@@ -23,6 +23,7 @@ public struct ValidationError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let passwordTooShort = Code(rawValue: "password_too_short")
         public static let passwordTooLong = Code(rawValue: "password_too_long")
         public static let invalidVisibility = Code(rawValue: "invalid_visibility")
+        public static let invalidClock = Code(rawValue: "invalid_clock")
     }
 
     /// The broken rule.

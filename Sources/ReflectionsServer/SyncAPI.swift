@@ -160,6 +160,13 @@ public struct SyncAPI: Sendable {
                 throw ServerError.validation(error)
             }
         }
+        // A stamp's node goes into every engine as text: one no client makes (a NUL, say) is refused with the
+        // whole push (400), before anything is written, rather than failing a statement half-way.
+        do {
+            for mutation in body.mutations { _ = try Validation.hlcNode(mutation.hlc.node) }
+        } catch {
+            throw ServerError.validation(error)
+        }
         let ids = Set(body.mutations.map(\.id))
         guard ids.count == body.mutations.count else {
             throw ServerError.badRequest("duplicate_mutation", "The push names one mutation id twice.")

@@ -35,6 +35,7 @@ import Testing
             "| comment body | 1 character to \(Limits.commentBodyMaxBytes / 1024) KiB of UTF-8 |",
             "| push body | \(Limits.pushMaxBytes / 1024 / 1024) MiB |",
             "| push batch | \(Limits.pushMaxMutations) mutations |",
+            "| a mutation's clock stamp | names its device in 1–\(Limits.hlcNodeMaxBytes) printable ASCII characters",
             "| other request bodies | \(Limits.otherRequestMaxBytes / 1024) KiB |",
             "| pull page | `limit` 1–1,000 (default \(Limits.pullDefaultLimit)) |",
             "| change streams | \(Limits.eventStreamsPerMemberDefault) open per member, 2,000 per server",

@@ -190,6 +190,34 @@ import Testing
             }
         }
     }
+
+    /// A clock stamp naming its device with a NUL, a control, a space, nothing or too much: the whole push is
+    /// refused (400) before anything is written, on either engine (PostgreSQL cannot store a NUL in text).
+    @Test func aClockStampThatNoClientMakesIsRefusedBeforeAnythingIsWritten() async throws {
+        try await LiveServer.with { server in
+            try await TestHTTPClient.with(server) { client in
+                let session = try await client.member("amara")
+                for node in ["ab\u{0}cd", "tab\there", "with space", "", String(repeating: "n", count: 65), "é"] {
+                    var device = MutationFactory()
+                    var bad = device.createReflection(body: "stamped\n")
+                    bad.hlc.node = node
+                    let answer = try await client.send(
+                        .POST, "/v1/sync/push",
+                        json: PushRequest(clientID: device.clientID, mutations: [device.createReflection(), bad]),
+                        token: session.token)
+                    #expect(answer.status == 400, "node \(node.debugDescription)")
+                    #expect(answer.errorCode == "validation.invalid_clock")
+                }
+                let (changes, _) = try await client.pullAll(token: session.token)
+                #expect(changes.isEmpty)
+                var device = MutationFactory()
+                var fine = device.createReflection()
+                fine.hlc.node = String(repeating: "n", count: 64)
+                #expect(
+                    try await client.push([fine], client: device.clientID, token: session.token).map(\.code) == [nil])
+            }
+        }
+    }
 }
 
 extension Array where Element: Sendable {

@@ -132,10 +132,10 @@ extension PageServer {
             problem: problem, status: .notFound)
     }
 
-    /// What the editor shows: the title escaped per Unicode scalar for its attribute (see ``PageTemplates``).
+    /// What the editor shows (escaped by the templates, per Unicode scalar, like every text).
     static func editorFields(title: String, body: String, community: Bool, prompt: String = "") -> [String: Any] {
         [
-            "titleAttribute": PageGuard<PageContext>.escaped(title), "body": body, "community": community,
+            "title": title, "body": body, "community": community,
             "prompt": prompt,
         ]
     }

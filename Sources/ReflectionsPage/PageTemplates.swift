@@ -1,10 +1,9 @@
 import Mustache
 
 /// The page's templates and style sheet, reviewed as code (no build step, nothing fetched from elsewhere).
-/// `{{name}}` is HTML-escaped by Mustache (`< > & " '`), so a member's text can never become markup. Mustache
-/// escapes whole grapheme clusters, so a quote followed by a combining mark would pass inside a quoted attribute:
-/// the one member text in an attribute (the title echoed back into its field) is escaped per Unicode scalar by
-/// ``PageGuard/escaped(_:)`` and is the only `{{{name}}}` (unescaped) use.
+/// `{{name}}` is HTML-escaped (`< > & " '`) one Unicode scalar at a time (``ScalarHTML``, declared by every
+/// template and partial), so a member's text can never become markup, in text or in a quoted attribute; no
+/// template uses `{{{name}}}` (unescaped).
 enum PageTemplates {
     static let head = """
         <!doctype html>
@@ -106,7 +105,7 @@ enum PageTemplates {
         </select>
         {{/editing}}
         <label for="title">Title</label>
-        <input id="title" name="title" required maxlength="200" value="{{{form.titleAttribute}}}">
+        <input id="title" name="title" required maxlength="200" value="{{form.title}}">
         <label for="body">Your reflection</label>
         <textarea id="body" name="body" required rows="14">{{form.body}}</textarea>
         <fieldset>
@@ -285,15 +284,27 @@ enum PageTemplates {
         th, td { text-align: left; padding: .3rem; border-bottom: 1px solid #d0d0d0; vertical-align: top; }
         """
 
+    /// The content type every template and partial declares (Mustache resets it to its own HTML in each
+    /// partial): HTML escaped per Unicode scalar.
+    static let contentType = "REFLECT_HTML"
+
+    /// HTML escaping one Unicode scalar at a time. Mustache's own escapes per grapheme cluster, and a cluster
+    /// that merely *contains* `<` (a prepended mark such as U+0600 before it, which validation allows) is not `<`
+    /// and went out raw: a member could have put markup, a form, on another member's page.
+    struct ScalarHTML: MustacheContentType {
+        func escapeText(_ text: String) -> String { PageGuard<PageContext>.escaped(text) }
+    }
+
     static func library() throws -> MustacheLibrary {
+        MustacheContentTypes.register(ScalarHTML(), named: contentType)
         var library = MustacheLibrary()
-        for (name, text) in [
+        for (name, body) in [
             ("head", head), ("foot", foot), ("draftStatus", draftStatus), ("discardDraft", discardDraft),
             ("promptOptions", promptOptions), ("list", list), ("write", write),
             ("reflection", reflection), ("confirmDelete", confirmDelete), ("log", log),
             ("conflicts", conflicts), ("conflict", conflict),
         ] {
-            try library.register(text, named: name)
+            try library.register("{{% CONTENT_TYPE: \(contentType)}}" + body, named: name)
         }
         return library
     }

@@ -196,6 +196,22 @@ import Testing
             #expect(!answer.body.contains("<img src=x"))
             #expect(answer.body.contains("&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;"))
         }
+        // A mark that joins the next character into its grapheme (U+0600, a prepended mark) must not carry a
+        // `<` past the escaping: Mustache's own escaping compares whole graphemes.
+        let joined = try await page.post(
+            "/write",
+            ["title": "\u{600}<b>title", "body": "\u{600}<form action=x>\u{600}<img src=x>", "visibility": "community"])
+        let joinedPath = try #require(joined.header("Location")).dropFirst(page.base.count).prefix { $0 != "?" }
+        let joinedID = String(joinedPath.dropFirst("/r/".count))
+        _ = try await page.post("/r/\(joinedID)/comment", ["body": "\u{600}<form action=y>"])
+        for path in ["/", String(joinedPath), String(joinedPath) + "/edit"] {
+            let answer = try await page.get(path)
+            #expect(answer.status == 200)
+            for raw in ["<form action=x", "<form action=y", "<img src=x", "<b>title"] {
+                #expect(!answer.body.contains(raw), "\(path) shows \(raw) as markup")
+            }
+        }
+        #expect(try await page.get(String(joinedPath)).body.contains("\u{600}&lt;form action=x&gt;"))
         // A text the store refuses comes back in the form, escaped, with what to fix: nothing typed is lost.
         let tooLong = String(repeating: "t", count: 300)
         let refused = try await page.post("/write", ["title": tooLong, "body": "Kept <b>words</b>."])

@@ -8,6 +8,9 @@ import ReflectionsModel
 public struct EditorDraft: Sendable, Codable, Hashable {
     /// Which editor: ``Slot``'s text form.
     public var slot: String
+    /// Which showing of that editor (a random name a front end gives each one): two tabs in one slot keep two
+    /// drafts. 1–64 letters, digits, `-` or `_`.
+    public var editor: String
     public var title: String?
     public var body: String
     public var visibility: Visibility?
@@ -16,10 +19,11 @@ public struct EditorDraft: Sendable, Codable, Hashable {
     public var savedAt: Int64
 
     public init(
-        slot: String, title: String? = nil, body: String, visibility: Visibility? = nil, promptID: Int? = nil,
-        savedAt: Int64 = 0
+        slot: String, editor: String, title: String? = nil, body: String, visibility: Visibility? = nil,
+        promptID: Int? = nil, savedAt: Int64 = 0
     ) {
         self.slot = slot
+        self.editor = editor
         self.title = title
         self.body = body
         self.visibility = visibility
@@ -81,6 +85,9 @@ extension ClientStore {
         guard draft.body.count + (draft.title?.count ?? 0) <= Self.maxDraftCharacters else {
             throw ClientError(.invalidInput, "A draft keeps at most \(Self.maxDraftCharacters) characters.")
         }
+        guard Self.isEditorName(draft.editor) else {
+            throw ClientError(.invalidInput, "An editor's name is 1 to 64 letters, digits, '-' or '_'.")
+        }
         if let prompt = draft.promptID, !Prompt.defaults.contains(where: { $0.id == prompt }) {
             throw ClientError(.invalidInput, "There is no prompt \(prompt).")
         }
@@ -88,18 +95,28 @@ extension ClientStore {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO drafts (slot, title, body, visibility, prompt_id, saved_at) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (slot) DO UPDATE SET title = excluded.title, body = excluded.body,
+                    INSERT INTO drafts (slot, editor, title, body, visibility, prompt_id, saved_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (slot, editor) DO UPDATE SET title = excluded.title, body = excluded.body,
                       visibility = excluded.visibility, prompt_id = excluded.prompt_id, saved_at = excluded.saved_at
                     """,
-                arguments: [draft.slot, draft.title, draft.body, draft.visibility?.rawValue, draft.promptID, now])
+                arguments: [
+                    draft.slot, draft.editor, draft.title, draft.body, draft.visibility?.rawValue, draft.promptID, now,
+                ])
         }
     }
 
-    /// The draft kept for an editor, if any.
+    /// The newest draft kept for an editor, if any.
     public func draft(_ slot: EditorDraft.Slot) throws -> EditorDraft? {
+        try drafts(slot).first
+    }
+
+    /// The drafts kept for an editor (one per showing of it), newest first.
+    public func drafts(_ slot: EditorDraft.Slot) throws -> [EditorDraft] {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM drafts WHERE slot = ?", arguments: [slot.text]).map(Self.draft)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM drafts WHERE slot = ? ORDER BY saved_at DESC, editor", arguments: [slot.text]
+            ).map(Self.draft)
         }
     }
 
@@ -110,15 +127,35 @@ extension ClientStore {
         }
     }
 
-    /// Forgets an editor's draft (its text was saved, or the member discarded it).
-    public func discardDraft(_ slot: EditorDraft.Slot) throws {
-        try pool.write { db in try db.execute(sql: "DELETE FROM drafts WHERE slot = ?", arguments: [slot.text]) }
+    /// Forgets one showing's draft (its text was saved, or the member discarded it), or with no `editor` every
+    /// draft of the slot (its conflict is resolved: no merged text applies any more).
+    public func discardDraft(_ slot: EditorDraft.Slot, editor: String? = nil) throws {
+        try pool.write { db in
+            if let editor {
+                try db.execute(
+                    sql: "DELETE FROM drafts WHERE slot = ? AND editor = ?", arguments: [slot.text, editor])
+            } else {
+                try db.execute(sql: "DELETE FROM drafts WHERE slot = ?", arguments: [slot.text])
+            }
+        }
+    }
+
+    /// Whether `name` can name an editor's showing.
+    public static func isEditorName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { $0.isASCIILetterOrDigit || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
     static func draft(_ row: Row) -> EditorDraft {
         EditorDraft(
-            slot: row["slot"], title: row["title"], body: row["body"],
+            slot: row["slot"], editor: row["editor"], title: row["title"], body: row["body"],
             visibility: (row["visibility"] as String?).flatMap(Visibility.init(rawValue:)), promptID: row["prompt_id"],
             savedAt: row["saved_at"])
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIILetterOrDigit: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
     }
 }

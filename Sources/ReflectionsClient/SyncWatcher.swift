@@ -94,7 +94,9 @@ public struct SyncWatcher: Sendable {
             if ContinuousClock.now - started >= stablePeriod { delay = firstRetry }
             let wait = max(jittered(delay), .seconds(failure.retryAfterSeconds ?? 0))
             report(.offline(failure, retryIn: wait))
-            if let nudge {
+            // A server that asked for a wait (Retry-After) gets it in full; otherwise a sync of this home that
+            // reached the server ends the wait.
+            if let nudge, failure.retryAfterSeconds == nil {
                 await nudge.wait(upTo: wait)
                 if Task.isCancelled { return }
             } else {

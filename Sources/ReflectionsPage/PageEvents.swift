@@ -6,10 +6,11 @@ import Synchronization
 ///
 /// A tab names the generation it was rendered at; any later change makes it reload (or, when the member is
 /// typing, offer to). Events carry no member text at all: the tab reads the page again, through the same
-/// store reads as every view. At most ``maxStreams`` streams are open at once (a tab holds one).
+/// store reads as every view. At most ``maxStreams`` streams are open at once (a shown tab holds one; a hidden tab
+/// closes its own): browsers allow about six connections to one address, and streams must leave room for pages.
 public final class PageEvents: Sendable {
-    /// The most streams open at once (each browser tab holds one); more get 429.
-    public static let maxStreams = 16
+    /// The most streams open at once (each shown tab holds one); more get 429 (that tab goes without live updates).
+    public static let maxStreams = 4
 
     private struct State {
         var generation = 0

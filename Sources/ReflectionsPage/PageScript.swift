@@ -6,7 +6,9 @@
 /// - **Live updates**: an event stream (`GET …/events`) says when what the page shows changed (a sync brought
 ///   something, another tab saved a form) and how the sync stands. The page then reads itself again and puts
 ///   the new banner and content in place (no reload, so the place on the page stays), unless the member is
-///   typing: then a line offers to.
+///   typing or the page answered a problem (it holds what was typed): then a line offers to, and keeps the
+///   typed text as a draft before it does. A hidden tab closes its stream (browsers allow about six connections
+///   to one address) and opens it again, from the generation it had seen, when it is shown.
 ///
 /// It only ever sets `textContent` (never markup), and reads nothing but the page's own attributes and answers.
 enum PageScript {
@@ -18,52 +20,67 @@ enum PageScript {
         (function () {
           var body = document.body;
           var base = body.getAttribute("data-base");
+          var generation = body.getAttribute("data-generation");
           var typing = false;
+          var leaving = false;
+          var editors = [];
 
           function fields(form) { return new URLSearchParams(new FormData(form)).toString(); }
           function clock() { return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
 
-          function keepDrafts(root) {
+          // One entry per editor on the page; listeners on the document are added once, not per editor.
+          function watchEditors(root) {
             Array.prototype.forEach.call(root.querySelectorAll("form[data-draft]"), function (form) {
-              var kept = fields(form);
-              var sending = false;
-              var submitting = false;
-              var status = form.querySelector(".draft-status");
-              function say(text) { if (status) { status.textContent = text; } }
-              function keep(leaving) {
-                var now = fields(form);
-                if (submitting || sending || now === kept || !form.isConnected) { return; }
-                var data = new URLSearchParams(new FormData(form));
-                data.set("slot", form.getAttribute("data-draft"));
-                sending = !leaving;
-                fetch(base + "/draft", { method: "POST", body: data, credentials: "same-origin", keepalive: leaving })
-                  .then(function (answer) {
-                    sending = false;
-                    if (answer.ok) {
-                      kept = now;
-                      say("Draft kept on this device at " + clock() + ".");
-                    } else {
-                      say("The draft could not be kept (" + answer.status + "). Your text is still here.");
-                    }
-                  }, function () {
-                    sending = false;
-                    say("The draft could not be kept: is reflect ui still running? Your text is still here.");
-                  });
-              }
+              var editor = { form: form, kept: fields(form), sending: null };
+              editor.status = form.querySelector(".draft-status");
               form.addEventListener("input", function () { typing = true; });
-              form.addEventListener("submit", function () { submitting = true; });
-              setInterval(keep, \(draftInterval));
-              document.addEventListener("visibilitychange", function () {
-                if (document.visibilityState === "hidden") { keep(true); }
-              });
-              window.addEventListener("pagehide", function () { keep(true); });
+              editors.push(editor);
             });
           }
-          keepDrafts(document);
+
+          function say(editor, text) { if (editor.status) { editor.status.textContent = text; } }
+
+          // Keeps an editor's text if it changed since it was last kept; the promise ends when it is kept.
+          function keep(editor, closing) {
+            var now = fields(editor.form);
+            if (leaving || now === editor.kept || !editor.form.isConnected) { return Promise.resolve(); }
+            if (editor.sending) { return editor.sending; }
+            var data = new URLSearchParams(new FormData(editor.form));
+            data.set("slot", editor.form.getAttribute("data-draft"));
+            // A request made as the tab closes may carry at most 64 KiB; longer texts rely on the last kept copy.
+            var options = { method: "POST", body: data, credentials: "same-origin",
+                            keepalive: closing && data.toString().length < 60000 };
+            editor.sending = fetch(base + "/draft", options).then(function (answer) {
+              editor.sending = null;
+              if (answer.ok) {
+                editor.kept = now;
+                say(editor, "Draft kept on this device at " + clock() + ".");
+              } else {
+                say(editor, "The draft could not be kept (" + answer.status + "). Your text is still here.");
+              }
+            }, function () {
+              editor.sending = null;
+              say(editor, "The draft could not be kept: is reflect ui still running? Your text is still here.");
+            });
+            return editor.sending;
+          }
+
+          function keepAll(closing) {
+            editors = editors.filter(function (editor) { return editor.form.isConnected; });
+            return Promise.all(editors.map(function (editor) { return keep(editor, closing); }));
+          }
+
+          watchEditors(document);
+          setInterval(function () { keepAll(false); }, \(draftInterval));
+          // Once a form is sent, its text is being saved: a draft sent after it would bring it back as unsaved.
+          document.addEventListener("submit", function () { leaving = true; });
+          window.addEventListener("pagehide", function () { keepAll(true); });
 
           // Reads this page again and puts its new sync banner and content in place (no reload: the scroll
-          // position and the address stay).
+          // position and the address stay). A page that answered a problem is never replaced: it holds what the
+          // member typed.
           function refresh() {
+            if (body.hasAttribute("data-hold")) { return showLive(); }
             fetch(window.location.href, { credentials: "same-origin" })
               .then(function (answer) { return answer.ok ? answer.text() : null; })
               .then(function (html) {
@@ -75,33 +92,57 @@ enum PageScript {
                   if (now && fresh) { now.replaceWith(document.importNode(fresh, true)); }
                 });
                 document.title = next.title;
-                keepDrafts(document.querySelector("main"));
+                watchEditors(document.querySelector("main"));
               }, function () {});
           }
 
+          function showLive() {
+            var live = document.getElementById("live");
+            if (live) { live.hidden = false; }
+          }
+
+          // "Show it": the text being typed is kept first, then the page is read again.
+          document.addEventListener("click", function (event) {
+            var link = event.target.closest && event.target.closest("#live a");
+            if (!link) { return; }
+            event.preventDefault();
+            keepAll(false).then(function () { window.location.reload(); });
+          });
+
           if (!window.EventSource) { return; }
-          var stream = new EventSource(base + "/events?since=" + encodeURIComponent(body.getAttribute("data-generation")));
-          stream.addEventListener("open", function () { body.setAttribute("data-live", "open"); });
-          stream.addEventListener("error", function () { body.setAttribute("data-live", "retrying"); });
-          stream.addEventListener("changed", function (event) {
-            body.setAttribute("data-changed", event.data);
-            var active = document.activeElement;
-            var editing = active && /^(TEXTAREA|INPUT|SELECT)$/.test(active.tagName) && active.type !== "hidden";
-            if (!typing && !editing) {
-              refresh();
+          var stream = null;
+          // A tab holds its stream only while it is shown: browsers allow about six connections to one address,
+          // and tabs left open in the background must not take them all.
+          function listen() {
+            if (stream || document.visibilityState === "hidden") { return; }
+            stream = new EventSource(base + "/events?since=" + encodeURIComponent(generation));
+            stream.addEventListener("open", function () { body.setAttribute("data-live", "open"); });
+            stream.addEventListener("error", function () { body.setAttribute("data-live", "retrying"); });
+            stream.addEventListener("changed", function (event) {
+              generation = event.data;
+              body.setAttribute("data-changed", event.data);
+              var active = document.activeElement;
+              var editing = active && /^(TEXTAREA|INPUT|SELECT)$/.test(active.tagName) && active.type !== "hidden";
+              if (!typing && !editing) { refresh(); } else { showLive(); }
+            });
+            stream.addEventListener("state", function (event) {
+              var state = JSON.parse(event.data);
+              var shown = document.querySelector(".sync .state");
+              if (shown && /^[a-z]+$/.test(state.state)) {
+                shown.className = "state state-" + state.state;
+                shown.textContent = state.text;
+              }
+            });
+          }
+          document.addEventListener("visibilitychange", function () {
+            if (document.visibilityState === "hidden") {
+              keepAll(true);
+              if (stream) { stream.close(); stream = null; body.setAttribute("data-live", "paused"); }
             } else {
-              var live = document.getElementById("live");
-              if (live) { live.hidden = false; }
+              listen();
             }
           });
-          stream.addEventListener("state", function (event) {
-            var state = JSON.parse(event.data);
-            var shown = document.querySelector(".sync .state");
-            if (shown && /^[a-z]+$/.test(state.state)) {
-              shown.className = "state state-" + state.state;
-              shown.textContent = state.text;
-            }
-          });
+          listen();
         })();
         """
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import ReflectionsClient
@@ -52,23 +53,35 @@ extension PageServer {
         }
     }
 
-    func conflictView(_ id: String, merged: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok)
-        throws -> Response
-    {
+    func conflictView(
+        _ id: String, merged: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok,
+        editor: String? = nil
+    ) throws -> Response {
         guard let conflict = conflict(id), let other = conflict.revisions.last else {
             return try notHere("There is no open conflict on this here: it may be resolved already.")
         }
         let thisDevice = try home.store.settings().clientID
-        let from =
+        let device =
             other.clientID == thisDevice
-            ? "Written on this device" : "Written on \(other.deviceName.map { "“\($0)”" } ?? "another of your devices")"
+            ? "this device" : other.deviceName.map { "“\($0)”" } ?? "another of your devices"
+        // An edit-versus-delete revision records the delete that an edit undid, stamped by the device that edited
+        // (as `reflect resolve` reads it): that device made the current version, and the delete's is not known.
+        let (from, currentFrom) =
+            other.kind == .editVersusDelete
+            ? ("A delete made on one of your devices", "Edited on \(device), so it came back")
+            : ("Written on \(device)", "What your devices show now")
         let otherDeleted = other.fields.deleted || other.kind == .editVersusDelete
         let otherBody = other.fields.body
         let currentBody = conflict.current.body
         let (currentMarked, otherMarked) = Self.marked(currentBody, otherDeleted ? currentBody : otherBody)
         let currentTitle = conflict.current.title ?? ""
         let otherTitle = other.fields.title ?? currentTitle
-        let kept = merged == nil ? try home.store.draft(.merge(conflict.id)) : nil
+        var drafts: [String: Any] = [
+            "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
+            "hasOtherDrafts": false,
+        ]
+        var kept: EditorDraft?
+        if merged == nil { (kept, drafts) = try editorDrafts(.merge(conflict.id), wanted: nil) }
         return try page(
             "conflict",
             [
@@ -78,7 +91,7 @@ extension PageServer {
                 "hasTitle": conflict.entity == .reflection,
                 "current": [
                     "title": currentTitle, "titleDiffers": currentTitle != otherTitle, "segments": currentMarked,
-                    "deleted": conflict.current.deleted,
+                    "deleted": conflict.current.deleted, "from": currentFrom,
                 ],
                 "other": [
                     "title": otherTitle, "titleDiffers": currentTitle != otherTitle, "segments": otherMarked,
@@ -86,8 +99,9 @@ extension PageServer {
                 ],
                 "older": conflict.revisions.count > 1, "olderCount": conflict.revisions.count - 1,
                 "form": ["merged": merged ?? kept?.body ?? currentBody],
-                "slot": EditorDraft.Slot.merge(conflict.id).text, "draft": kept.map { Self.time($0.savedAt) } ?? false,
-            ], problem: problem, status: status)
+                "slot": EditorDraft.Slot.merge(conflict.id).text, "revision": other.id.uuidString,
+                "shown": Self.digest(conflict.current),
+            ].merging(drafts) { _, draft in draft }, problem: problem, status: status)
     }
 
     func resolve(_ request: Request, id: String) async throws -> Response {
@@ -95,24 +109,43 @@ extension PageServer {
         guard let conflict = conflict(id) else {
             return try notHere("There is no open conflict on this here: it may be resolved already.")
         }
+        // The choice is about the versions the page showed: if a sync changed either since (a newer version kept,
+        // the current text edited elsewhere), the member sees them again before anything is decided.
+        guard form["revision"] == conflict.revisions.last?.id.uuidString, form["shown"] == Self.digest(conflict.current)
+        else {
+            return try conflictView(
+                id, merged: form["merged"],
+                problem: "These versions changed since the page showed them (another device synced). Here they are "
+                    + "as they are now: choose again.", status: .conflict, editor: form["editor"])
+        }
         let choice: ResolveChoice
         switch form["choice"] {
         case "current": choice = .keepCurrent
         case "other": choice = .takeRevision
         case "merged": choice = .merged(body: form["merged"] ?? "")
-        default: return try conflictView(id, problem: "Choose one of the three ways to end it.", status: .badRequest)
+        default:
+            return try conflictView(
+                id, merged: form["merged"], problem: "Choose one of the three ways to end it.", status: .badRequest,
+                editor: form["editor"])
         }
         do {
             try home.store.resolve(conflict.entity, id: conflict.id, choice: choice)
-            saved(.merge(conflict.id))
+            saved(.merge(conflict.id), editor: form["editor"], all: true)
         } catch let error as ClientError {
             // The merged text comes back in its field, with what to fix.
             return try conflictView(
-                id, merged: form["merged"], problem: error.message, status: .unprocessableContent)
+                id, merged: form["merged"], problem: error.message, status: .unprocessableContent,
+                editor: form["editor"])
         }
         return Response(
             status: .seeOther,
             headers: [.location: "\(security.base)/r/\(conflict.reflectionID.uuidString)?notice=resolved"])
+    }
+
+    /// A short fingerprint of a version as shown (title, text, deleted), to notice that it changed meanwhile.
+    static func digest(_ fields: RecordFields) -> String {
+        let shown = "\(fields.title ?? "")\u{0}\(fields.body)\u{0}\(fields.deleted)"
+        return SHA256.hash(data: Data(shown.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Both texts cut into words, each run that is in one text only marked (a word diff, ``Diff``).

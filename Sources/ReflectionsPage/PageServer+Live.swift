@@ -21,14 +21,18 @@ extension PageServer {
     /// `POST …/draft`: keeps what an editor holds now (204). `slot` names the editor.
     func keepDraft(_ request: Request) async throws -> Response {
         let form = try await checkedForm(request)
-        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init) else {
+        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init), let editor = form["editor"],
+            ClientStore.isEditorName(editor)
+        else {
             throw HTTPError(.badRequest, message: "This is not an editor of this page.")
         }
+        // Its form was saved already: this is a late copy of saved text, not unsaved text.
+        if closedEditors.withLock({ $0.contains(editor) }) { return Response(status: .noContent) }
         let text = form["body"] ?? form["merged"] ?? ""
         do {
             try home.store.saveDraft(
                 EditorDraft(
-                    slot: slot.text, title: form["title"], body: text,
+                    slot: slot.text, editor: editor, title: form["title"], body: text,
                     visibility: form["visibility"].flatMap(Visibility.init(rawValue:)),
                     promptID: form["prompt"].flatMap(Int.init)))
         } catch let error as ClientError {
@@ -37,13 +41,17 @@ extension PageServer {
         return Response(status: .noContent)
     }
 
-    /// `POST …/draft/discard`: forgets an editor's draft, and goes back to that editor, empty or as saved.
+    /// `POST …/draft/discard`: forgets the draft shown in an editor, and goes back to that editor, empty or as
+    /// saved (or with another kept draft).
     func discardDraft(_ request: Request) async throws -> Response {
         let form = try await checkedForm(request)
-        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init) else {
+        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init), let editor = form["editor"],
+            ClientStore.isEditorName(editor)
+        else {
             throw HTTPError(.badRequest, message: "This is not an editor of this page.")
         }
-        try home.store.discardDraft(slot)
+        closedEditors.withLock { _ = $0.insert(editor) }
+        try home.store.discardDraft(slot, editor: editor)
         let back =
             switch slot {
             case .write: "/write"
@@ -55,9 +63,37 @@ extension PageServer {
         return Response(status: .seeOther, headers: [.location: "\(security.base)\(back)"])
     }
 
-    /// Forgets a draft whose text was just saved.
-    func saved(_ slot: EditorDraft.Slot) {
-        try? home.store.discardDraft(slot)
+    /// Forgets the draft of the editor whose form was just saved (another tab's draft in the same slot stays),
+    /// and drops any late copy from it. With `all`, every draft of the slot goes (a resolved conflict).
+    func saved(_ slot: EditorDraft.Slot, editor: String?, all: Bool = false) {
+        if let editor, ClientStore.isEditorName(editor) {
+            closedEditors.withLock { _ = $0.insert(editor) }
+            try? home.store.discardDraft(slot, editor: editor)
+        }
+        if all { try? home.store.discardDraft(slot) }
+    }
+
+    /// A new editor's name: 16 random bytes, in hex.
+    static func newEditor() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// What an editor shows of its kept drafts: the one `wanted` names (`?draft=`), else the newest, and links to
+    /// the others. The editor continues the shown draft (its name), or starts a new one.
+    func editorDrafts(_ slot: EditorDraft.Slot, wanted: String?) throws -> (shown: EditorDraft?, values: [String: Any])
+    {
+        let all = try home.store.drafts(slot)
+        let shown = all.first { $0.editor == wanted } ?? all.first
+        let others = all.filter { $0.editor != shown?.editor }
+        return (
+            shown,
+            [
+                "editor": shown?.editor ?? Self.newEditor(), "draft": shown.map { Self.time($0.savedAt) } ?? false,
+                "hasOtherDrafts": !others.isEmpty,
+                "otherDrafts": others.map { ["editor": $0.editor, "time": Self.time($0.savedAt)] },
+            ]
+        )
     }
 
     /// `GET …/events?since=N`: `event: changed` once the page has changed after generation N (at once if it

@@ -19,16 +19,23 @@ extension PageServer {
                 body: .init(byteBuffer: ByteBuffer(string: PageTemplates.css)))
         }
         page.get("/") { request, _ in try self.list(request) }
-        page.get("write") { _, _ in try self.writeForm(restoring: true) }
+        page.get("write") { request, _ in
+            try self.writeForm(restoring: true, wanted: request.uri.queryParameters["draft"].map(String.init))
+        }
         page.post("write") { request, _ in try await self.write(request) }
         page.get("r/:id") { request, context in
-            try self.show(context.parameters.get("id") ?? "", notice: Self.notice(request))
+            try self.show(
+                context.parameters.get("id") ?? "", notice: Self.notice(request),
+                wanted: request.uri.queryParameters["draft"].map(String.init))
         }
         page.post("r/:id/comment") { request, context in
             try await self.comment(request, id: context.parameters.get("id") ?? "")
         }
         page.post("sync") { request, _ in try await self.syncNow(request) }
-        page.get("r/:id/edit") { _, context in try self.editForm(context.parameters.get("id") ?? "") }
+        page.get("r/:id/edit") { request, context in
+            try self.editForm(
+                context.parameters.get("id") ?? "", wanted: request.uri.queryParameters["draft"].map(String.init))
+        }
         page.post("r/:id/edit") { request, context in
             try await self.edit(request, id: context.parameters.get("id") ?? "")
         }
@@ -97,25 +104,30 @@ extension PageServer {
     func writeForm(
         form: [String: Any] = [:], problem: String? = nil, status: HTTPResponse.Status = .ok,
         heading: String = "Write a reflection", action: String = "/write", slot: EditorDraft.Slot = .write,
-        restoring: Bool = false
+        restoring: Bool = false, wanted: String? = nil, editor: String? = nil
     ) throws -> Response {
         var form = form
-        var restored: String?
         // Text kept from an earlier visit comes back in place of the empty (or saved) form; a form sent back
-        // with a problem keeps what was just typed.
-        if restoring, let draft = try home.store.draft(slot) {
-            form = Self.editorFields(
-                title: draft.title ?? "", body: draft.body, community: draft.visibility == .community,
-                prompt: draft.promptID.map(String.init) ?? "")
-            restored = Self.time(draft.savedAt)
+        // with a problem keeps what was just typed, and its editor's name.
+        var values: [String: Any] = [
+            "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
+            "hasOtherDrafts": false,
+        ]
+        if restoring {
+            let (shown, drafts) = try editorDrafts(slot, wanted: wanted)
+            values = drafts
+            if let shown {
+                form = Self.editorFields(
+                    title: shown.title ?? "", body: shown.body, community: shown.visibility == .community,
+                    prompt: shown.promptID.map(String.init) ?? "")
+            }
         }
         return try page(
             "write",
-            [
+            values.merging([
                 "title": heading, "heading": heading, "action": action, "form": form, "editing": action != "/write",
-                "prompts": Self.prompts(selected: (form["prompt"] as? String).flatMap(Int.init)),
-                "slot": slot.text, "draft": restored ?? false,
-            ], problem: problem, status: status)
+                "prompts": Self.prompts(selected: (form["prompt"] as? String).flatMap(Int.init)), "slot": slot.text,
+            ]) { _, new in new }, problem: problem, status: status)
     }
 
     /// The member's own reflection, or nil (another's, deleted, or not on this device).
@@ -140,14 +152,14 @@ extension PageServer {
         ]
     }
 
-    func editForm(_ id: String) throws -> Response {
+    func editForm(_ id: String, wanted: String? = nil) throws -> Response {
         guard let local = own(id) else { return try notHere() }
         let r = local.reflection
         return try writeForm(
             form: Self.editorFields(
                 title: r.title, body: r.body, community: r.visibility == .community,
                 prompt: r.promptID.map(String.init) ?? ""), heading: "Edit your reflection",
-            action: "/r/\(r.id.uuidString)/edit", slot: .edit(r.id), restoring: true)
+            action: "/r/\(r.id.uuidString)/edit", slot: .edit(r.id), restoring: true, wanted: wanted)
     }
 
     func edit(_ request: Request, id: String) async throws -> Response {
@@ -163,11 +175,12 @@ extension PageServer {
             return try writeForm(
                 form: Self.editorFields(title: title, body: body, community: community), problem: error.message,
                 status: .unprocessableContent, heading: "Edit your reflection",
-                action: "/r/\(local.reflection.id.uuidString)/edit", slot: .edit(local.reflection.id))
+                action: "/r/\(local.reflection.id.uuidString)/edit", slot: .edit(local.reflection.id),
+                editor: form["editor"])
         } catch is ClientError {
             // Nothing changed: nothing to save.
         }
-        saved(.edit(local.reflection.id))
+        saved(.edit(local.reflection.id), editor: form["editor"])
         return Response(
             status: .seeOther,
             headers: [.location: "\(security.base)/r/\(local.reflection.id.uuidString)?notice=saved"])
@@ -205,7 +218,7 @@ extension PageServer {
         } catch is ClientError {
             // Nothing changed: nothing to save.
         }
-        saved(.commentEdit(local.comment.id))
+        saved(.commentEdit(local.comment.id), editor: form["editor"])
         return Response(status: .seeOther, headers: [.location: "\(security.base)/r/\(reflection)?notice=saved"])
     }
 
@@ -237,20 +250,20 @@ extension PageServer {
             let written = try home.store.write(
                 title: title, body: body, visibility: community ? .community : .private,
                 promptID: form["prompt"].flatMap(Int.init))
-            saved(.write)
+            saved(.write, editor: form["editor"])
             return Response(
                 status: .seeOther, headers: [.location: "\(security.base)/r/\(written.id.uuidString)?notice=saved"])
         } catch let error as ClientError {
             // Nothing typed is lost: the form comes back with the text and what to fix.
             return try writeForm(
                 form: Self.editorFields(title: title, body: body, community: community, prompt: form["prompt"] ?? ""),
-                problem: error.message, status: .unprocessableContent)
+                problem: error.message, status: .unprocessableContent, editor: form["editor"])
         }
     }
 
     func show(
         _ id: String, comment: String = "", notice: String? = nil, problem: String? = nil,
-        status: HTTPResponse.Status = .ok
+        status: HTTPResponse.Status = .ok, wanted: String? = nil, editor: String? = nil
     ) throws -> Response {
         guard let uuid = UUID(uuidString: id), let local = try? home.store.reflection(id: uuid),
             !local.reflection.deleted
@@ -262,30 +275,33 @@ extension PageServer {
         view["prompt"] = prompt ?? ""
         view["hasPrompt"] = prompt != nil
         view["mine"] = local.isMine
-        var drafts: [String: EditorDraft] = [:]
-        for draft in try home.store.drafts() { drafts[draft.slot] = draft }
         var commentText = comment
-        var restored: String?
-        if comment.isEmpty, let draft = drafts[EditorDraft.Slot.comment(r.id).text] {
-            commentText = draft.body
-            restored = Self.time(draft.savedAt)
+        var values: [String: Any] = [
+            "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
+            "hasOtherDrafts": false,
+        ]
+        if comment.isEmpty {
+            let (shown, drafts) = try editorDrafts(.comment(r.id), wanted: wanted)
+            values = drafts
+            if let shown { commentText = shown.body }
         }
         return try page(
             "reflection",
-            [
+            values.merging([
                 "title": r.title, "r": view, "form": ["comment": commentText],
-                "slot": EditorDraft.Slot.comment(r.id).text, "draft": restored ?? false,
+                "slot": EditorDraft.Slot.comment(r.id).text,
                 "canComment": r.visibility == .community,
-                "comments": local.comments.filter { !$0.comment.deleted }.map { c -> [String: Any] in
-                    let kept = c.isMine ? drafts[EditorDraft.Slot.commentEdit(c.comment.id).text] : nil
+                "comments": try local.comments.filter { !$0.comment.deleted }.map { c -> [String: Any] in
+                    let kept = c.isMine ? try home.store.draft(.commentEdit(c.comment.id)) : nil
                     return [
                         "author": c.isMine ? "You" : (c.comment.authorName ?? "A member"),
                         "written": Self.time(c.comment.writtenAt ?? c.comment.createdAt), "body": c.comment.body,
                         "pending": c.pendingMutations > 0, "mine": c.isMine, "id": c.comment.id.uuidString,
                         "editing": kept?.body ?? c.comment.body, "draft": kept.map { Self.time($0.savedAt) } ?? false,
+                        "editor": kept?.editor ?? Self.newEditor(), "hasOtherDrafts": false,
                     ]
                 },
-            ], notice: notice, problem: problem, status: status)
+            ]) { _, new in new }, notice: notice, problem: problem, status: status)
     }
 
     func comment(_ request: Request, id: String) async throws -> Response {
@@ -294,11 +310,12 @@ extension PageServer {
         guard let uuid = UUID(uuidString: id) else { return try show(id) }
         do {
             _ = try home.store.comment(on: uuid, body: body)
-            saved(.comment(uuid))
+            saved(.comment(uuid), editor: form["editor"])
             return Response(
                 status: .seeOther, headers: [.location: "\(security.base)/r/\(uuid.uuidString)?notice=saved"])
         } catch let error as ClientError {
-            return try show(id, comment: body, problem: error.message, status: .unprocessableContent)
+            return try show(
+                id, comment: body, problem: error.message, status: .unprocessableContent, editor: form["editor"])
         }
     }
 
@@ -357,7 +374,11 @@ extension PageServer {
         context["generation"] = events.generation
         context["sync"] = try syncBanner()
         if let notice { context["notice"] = notice }
-        if let problem { context["problem"] = problem }
+        if let problem {
+            context["problem"] = problem
+            // The page holds text the member typed: live updates must not replace it.
+            context["hold"] = true
+        }
         let html = templates.render(context, withTemplate: template) ?? ""
         return Response(
             status: status, headers: [.contentType: "text/html; charset=utf-8"],

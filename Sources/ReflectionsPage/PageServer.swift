@@ -20,6 +20,9 @@ public final class PageServer: Sendable {
     let syncState = Mutex(SyncState.connecting)
     /// What the open tabs are told (live updates).
     let events = PageEvents()
+    /// Editors (showings of a form) whose form was saved: a draft from one of them arriving late (a save on
+    /// leaving the tab, a request in flight) is dropped instead of bringing saved text back as unsaved.
+    let closedEditors = Mutex(Set<String>())
 
     /// The largest form the page reads (a reflection's text is far smaller).
     public static let maxFormBytes = 1024 * 1024

@@ -15,7 +15,7 @@ enum PageTemplates {
         <link rel="stylesheet" href="{{base}}/style.css">
         <script src="{{base}}/page.js" defer></script>
         </head>
-        <body data-base="{{base}}" data-generation="{{generation}}">
+        <body data-base="{{base}}" data-generation="{{generation}}"{{#hold}} data-hold{{/hold}}>
         <a class="skip" href="#main">Skip to the page</a>
         <header>
         <nav aria-label="Main">
@@ -52,13 +52,16 @@ enum PageTemplates {
 
     /// Under an editor: where the script says when the draft was kept, and a restored draft's note.
     static let draftStatus = """
+        <input type="hidden" name="editor" value="{{editor}}">
         <p class="draft-status meta" role="status" aria-live="polite">{{#draft}}Your unsaved text from {{draft}} is back.{{/draft}}</p>
+        {{#hasOtherDrafts}}<p class="meta">Other unsaved texts for this: {{#otherDrafts}}<a href="?draft={{editor}}">from {{time}}</a> {{/otherDrafts}}</p>{{/hasOtherDrafts}}
         """
 
     /// After an editor with a restored draft: a way to drop it.
     static let discardDraft = """
         {{#draft}}<form method="post" action="{{base}}/draft/discard"><input type="hidden" name="csrf" value="{{csrf}}">
-        <input type="hidden" name="slot" value="{{slot}}"><button type="submit" class="secondary">Discard the unsaved text</button></form>{{/draft}}
+        <input type="hidden" name="slot" value="{{slot}}"><input type="hidden" name="editor" value="{{editor}}">
+        <button type="submit" class="secondary">Discard the unsaved text</button></form>{{/draft}}
         """
 
     static let foot = """
@@ -170,12 +173,14 @@ enum PageTemplates {
         <div class="sides">
         <section class="side" aria-labelledby="current-heading">
         <h2 id="current-heading">The current version</h2>
-        <p class="meta">What your devices show now</p>
+        <p class="meta">{{current.from}}</p>
         {{#hasTitle}}<p class="side-title">{{#current.titleDiffers}}<mark>{{current.title}}</mark>{{/current.titleDiffers}}{{^current.titleDiffers}}{{current.title}}{{/current.titleDiffers}}</p>{{/hasTitle}}
         {{#current.deleted}}<p><strong>Deleted.</strong></p>{{/current.deleted}}
         {{^current.deleted}}<div class="side-text">{{#current.segments}}{{#marked}}<mark>{{text}}</mark>{{/marked}}{{^marked}}{{text}}{{/marked}}{{/current.segments}}</div>{{/current.deleted}}
         <form method="post" action="{{base}}/conflicts/{{id}}">
-        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="choice" value="current">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="revision" value="{{revision}}">
+        <input type="hidden" name="shown" value="{{shown}}"><input type="hidden" name="choice" value="current">
+        <input type="hidden" name="editor" value="{{editor}}">
         <button type="submit">Keep the current version</button>
         </form>
         </section>
@@ -188,13 +193,16 @@ enum PageTemplates {
         <div class="side-text">{{#other.segments}}{{#marked}}<mark>{{text}}</mark>{{/marked}}{{^marked}}{{text}}{{/marked}}{{/other.segments}}</div>
         {{/other.deleted}}
         <form method="post" action="{{base}}/conflicts/{{id}}">
-        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="choice" value="other">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="revision" value="{{revision}}">
+        <input type="hidden" name="shown" value="{{shown}}"><input type="hidden" name="choice" value="other">
+        <input type="hidden" name="editor" value="{{editor}}">
         <button type="submit">{{#other.deleted}}Delete it{{/other.deleted}}{{^other.deleted}}Keep the other version{{/other.deleted}}</button>
         </form>
         </section>
         </div>
         <form method="post" action="{{base}}/conflicts/{{id}}" class="editor" data-draft="{{slot}}">
-        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="choice" value="merged">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="revision" value="{{revision}}">
+        <input type="hidden" name="shown" value="{{shown}}"><input type="hidden" name="choice" value="merged">
         <label for="merged">Or write the text you want, from both</label>
         <textarea id="merged" name="merged" required rows="10">{{form.merged}}</textarea>
         {{> draftStatus}}
@@ -229,7 +237,8 @@ enum PageTemplates {
         <button type="submit">Save the change</button>
         </form>
         {{#draft}}<form method="post" action="{{base}}/draft/discard"><input type="hidden" name="csrf" value="{{csrf}}">
-        <input type="hidden" name="slot" value="comment-edit:{{id}}"><button type="submit" class="secondary">Discard the unsaved text</button></form>{{/draft}}
+        <input type="hidden" name="slot" value="comment-edit:{{id}}"><input type="hidden" name="editor" value="{{editor}}">
+        <button type="submit" class="secondary">Discard the unsaved text</button></form>{{/draft}}
         <form method="post" action="{{base}}/c/{{id}}/delete">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit">Delete this comment</button>

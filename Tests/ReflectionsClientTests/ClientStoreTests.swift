@@ -45,17 +45,30 @@ import Testing
         let store = try ClientStore.open(home: TemporaryDirectory.make(prefix: "store"))
         let id = UUID()
         let long = String(repeating: "w", count: Limits.reflectionBodyMaxBytes + 1)
-        try store.saveDraft(EditorDraft(slot: EditorDraft.Slot.edit(id).text, title: "T", body: long))
-        try store.saveDraft(EditorDraft(slot: EditorDraft.Slot.edit(id).text, title: "T", body: "Second."))
+        let slot = EditorDraft.Slot.edit(id).text
+        try store.saveDraft(EditorDraft(slot: slot, editor: "tab-1", title: "T", body: long))
+        try store.saveDraft(EditorDraft(slot: slot, editor: "tab-1", title: "T", body: "Second."))
         #expect(try store.draft(.edit(id))?.body == "Second.")
         #expect(try store.drafts().count == 1)
         #expect(try store.draft(.comment(id)) == nil)
+        // Another showing of the same editor keeps its own; discarding one leaves the other.
+        try store.saveDraft(EditorDraft(slot: slot, editor: "tab-2", title: "T", body: "Other tab."))
+        #expect(try store.drafts(.edit(id)).count == 2)
+        try store.discardDraft(.edit(id), editor: "tab-1")
+        #expect(try store.drafts(.edit(id)).map(\.body) == ["Other tab."])
         for slot in ["edit:\(id.uuidString.lowercased())", "edit:", "write:x", "other:\(id.uuidString)", ""] {
-            #expect(throws: ClientError.self) { try store.saveDraft(EditorDraft(slot: slot, body: "x")) }
+            #expect(throws: ClientError.self) { try store.saveDraft(EditorDraft(slot: slot, editor: "e", body: "x")) }
+        }
+        for editor in ["", "a b", "<x>", String(repeating: "e", count: 65)] {
+            #expect(throws: ClientError.self) {
+                try store.saveDraft(EditorDraft(slot: "write", editor: editor, body: "x"))
+            }
         }
         let huge = String(repeating: "w", count: ClientStore.maxDraftCharacters + 1)
-        #expect(throws: ClientError.self) { try store.saveDraft(EditorDraft(slot: "write", body: huge)) }
-        #expect(throws: ClientError.self) { try store.saveDraft(EditorDraft(slot: "write", body: "x", promptID: 99)) }
+        #expect(throws: ClientError.self) { try store.saveDraft(EditorDraft(slot: "write", editor: "e", body: huge)) }
+        #expect(throws: ClientError.self) {
+            try store.saveDraft(EditorDraft(slot: "write", editor: "e", body: "x", promptID: 99))
+        }
         try store.discardDraft(.edit(id))
         #expect(try store.drafts().isEmpty)
         try store.close()

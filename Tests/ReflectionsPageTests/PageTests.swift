@@ -372,12 +372,24 @@ import Testing
         #expect(view.body.contains("<mark>laptop</mark>") && view.body.contains("<mark>phone</mark>"))
         #expect(!view.body.contains("<mark>Edited"))
 
-        #expect(try await page.post("/conflicts/\(mine.id.uuidString)", ["choice": "both"]).status == 400)
-        let empty = try await page.post("/conflicts/\(mine.id.uuidString)", ["choice": "merged", "merged": " "])
+        let pinned = [
+            "revision": try #require(Self.hidden("revision", in: view.body)),
+            "shown": try #require(Self.hidden("shown", in: view.body)),
+        ]
+        // A choice about versions the page did not show (a sync changed them meanwhile) decides nothing.
+        let stale = try await page.post(
+            "/conflicts/\(mine.id.uuidString)", ["choice": "other", "revision": UUID().uuidString, "shown": "x"])
+        #expect(stale.status == 409 && stale.body.contains("choose again"))
+        #expect(try laptop.store.conflicts().count == 1)
+        #expect(
+            try await page.post("/conflicts/\(mine.id.uuidString)", pinned.merging(["choice": "both"]) { a, _ in a })
+                .status == 400)
+        let empty = try await page.post(
+            "/conflicts/\(mine.id.uuidString)", pinned.merging(["choice": "merged", "merged": " "]) { a, _ in a })
         #expect(empty.status == 422)
         #expect(
             try await page.post(
-                "/conflicts/\(mine.id.uuidString)", ["choice": "other"],
+                "/conflicts/\(mine.id.uuidString)", pinned.merging(["choice": "other"]) { a, _ in a },
                 headers: [
                     ("Cookie", page.cookie), ("Origin", page.origin),
                 ]
@@ -439,46 +451,75 @@ import Testing
         let typed = [
             "title": "Half <b>done</b>", "body": "Not finished yet.", "visibility": "community", "prompt": "2",
         ]
-        #expect(try await page.post("/draft", typed.merging(["slot": "write"]) { a, _ in a }).status == 204)
+        // The page names each showing of an editor.
+        let fresh = try await page.get("/write")
+        let first = try #require(Self.hidden("editor", in: fresh.body))
+        #expect(ClientStore.isEditorName(first))
+        #expect(
+            try await page.post("/draft", typed.merging(["slot": "write", "editor": first]) { a, _ in a }).status
+                == 204)
         let back = try await page.get("/write")
         #expect(back.body.contains("Not finished yet.") && back.body.contains("is back"))
         #expect(back.body.contains("value=\"Half &lt;b&gt;done&lt;/b&gt;\""))
         #expect(back.body.contains("id=\"community\" name=\"visibility\" value=\"community\" checked"))
         #expect(back.body.contains("<option value=\"2\" selected>"))
+        #expect(Self.hidden("editor", in: back.body) == first)
 
-        // Refused: no token, another origin, an editor that does not exist.
+        // Refused: no token, another origin, an editor that does not exist, an editor without a name.
         #expect(
             try await page.send(
                 .POST, page.base + "/draft", headers: [("Cookie", page.cookie), ("Origin", page.origin)],
-                form: ["slot": "write", "body": "forged"]
+                form: ["slot": "write", "editor": first, "body": "forged"]
             ).status == 403)
         #expect(
             try await page.post(
-                "/draft", ["slot": "write", "body": "forged"],
+                "/draft", ["slot": "write", "editor": first, "body": "forged"],
                 headers: [("Cookie", page.cookie), ("Origin", "http://attacker.example")]
             ).status == 403)
-        #expect(try await page.post("/draft", ["slot": "../../etc", "body": "x"]).status == 400)
-        #expect(try await page.post("/draft", ["slot": "edit:not-an-id", "body": "x"]).status == 400)
+        #expect(try await page.post("/draft", ["slot": "../../etc", "editor": first, "body": "x"]).status == 400)
+        #expect(try await page.post("/draft", ["slot": "edit:not-an-id", "editor": first, "body": "x"]).status == 400)
+        #expect(try await page.post("/draft", ["slot": "write", "body": "x"]).status == 400)
+        #expect(try await page.post("/draft", ["slot": "write", "editor": "a b", "body": "x"]).status == 400)
         #expect(try home.store.draft(.write)?.body == "Not finished yet.")
+
+        // A second tab writing at the same time keeps its own draft; saving the first leaves it, and a copy of
+        // the first that arrives late (the tab closing) does not come back as unsaved.
+        let second = "second-tab"
+        #expect(
+            try await page.post("/draft", ["slot": "write", "editor": second, "body": "The other tab."]).status == 204)
+        let both = try await page.get("/write")
+        #expect(both.body.contains("The other tab.") && both.body.contains("?draft=\(first)"))
+        #expect(try await page.get("/write?draft=\(first)").body.contains("Not finished yet."))
+        #expect(try await page.post("/write", typed.merging(["editor": first]) { a, _ in a }).status == 303)
+        #expect(try home.store.drafts(.write).map(\.body) == ["The other tab."])
+        #expect(try await page.post("/draft", ["slot": "write", "editor": first, "body": "Late copy."]).status == 204)
+        #expect(try home.store.drafts(.write).map(\.body) == ["The other tab."])
 
         // A comment draft returns to its reflection's comment box only.
         let written = try home.store.write(title: "Shared", body: "Words.", visibility: .community)
         let other = try home.store.write(title: "Other", body: "More words.", visibility: .community)
         #expect(
-            try await page.post("/draft", ["slot": "comment:\(written.id.uuidString)", "body": "A kept comment"])
-                .status == 204)
+            try await page.post(
+                "/draft", ["slot": "comment:\(written.id.uuidString)", "editor": "c1", "body": "A kept comment"]
+            ).status == 204)
         #expect(try await page.get("/r/\(written.id.uuidString)").body.contains(">A kept comment</textarea>"))
         #expect(!(try await page.get("/r/\(other.id.uuidString)")).body.contains("A kept comment"))
 
-        // Saved: the draft is gone. Discarded: gone too, and the editor is empty again.
-        #expect(try await page.post("/write", typed).status == 303)
-        #expect(try home.store.draft(.write) == nil)
-        #expect(!(try await page.get("/write")).body.contains("Not finished yet."))
-        let discard = try await page.post("/draft/discard", ["slot": "comment:\(written.id.uuidString)"])
+        // Discarded: gone, and the editor shows what is left.
+        let discard = try await page.post(
+            "/draft/discard", ["slot": "comment:\(written.id.uuidString)", "editor": "c1"])
         #expect(discard.status == 303 && discard.header("Location") == page.base + "/r/\(written.id.uuidString)")
+        #expect(try await page.post("/draft/discard", ["slot": "write", "editor": second]).status == 303)
         #expect(try home.store.drafts().isEmpty)
+        #expect(!(try await page.get("/write")).body.contains("is back"))
         try await page.stop()
         try await home.close()
+    }
+
+    /// The value of the first hidden field named `name` in a page.
+    static func hidden(_ name: String, in html: String) -> String? {
+        guard let start = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(html[start.upperBound...].prefix { $0 != "\"" })
     }
 
     /// Reads a page's event stream in the background (a response body allows one reader only).

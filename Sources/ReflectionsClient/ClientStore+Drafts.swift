@@ -120,6 +120,18 @@ extension ClientStore {
         }
     }
 
+    /// How many drafts are kept, and whether this showing of this editor has one.
+    public func draftCount(slot: EditorDraft.Slot, editor: String) throws -> (all: Int, this: Bool) {
+        try pool.read { db in
+            let all = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM drafts") ?? 0
+            let this =
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM drafts WHERE slot = ? AND editor = ?)",
+                    arguments: [slot.text, editor]) ?? false
+            return (all, this)
+        }
+    }
+
     /// Every kept draft, newest first.
     public func drafts() throws -> [EditorDraft] {
         try pool.read { db in

@@ -294,7 +294,9 @@ public final class ServerConnection: SyncTransport {
                         let body = try await response.body.collect(upTo: 64 * 1024)
                         var error = Self.statusError(
                             Int(response.status.code), body: Data(buffer: body), withToken: true)
+                        // At most an hour: a server that asks for more (misconfigured, or hostile) does not park the loop for good.
                         error.retryAfterSeconds = response.headers.first(name: "Retry-After").flatMap { Int($0) }
+                            .map { min(max($0, 0), 3600) }
                         throw error
                     }
                     var parser = ServerSentEventParser()

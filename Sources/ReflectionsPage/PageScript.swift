@@ -22,7 +22,6 @@ enum PageScript {
           var base = body.getAttribute("data-base");
           var generation = body.getAttribute("data-generation");
           var typing = false;
-          var leaving = false;
           var editors = [];
 
           function fields(form) { return new URLSearchParams(new FormData(form)).toString(); }
@@ -43,7 +42,7 @@ enum PageScript {
           // Keeps an editor's text if it changed since it was last kept; the promise ends when it is kept.
           function keep(editor, closing) {
             var now = fields(editor.form);
-            if (leaving || now === editor.kept || !editor.form.isConnected) { return Promise.resolve(); }
+            if (editor.sent || now === editor.kept || !editor.form.isConnected) { return Promise.resolve(); }
             if (editor.sending) { return editor.sending; }
             var data = new URLSearchParams(new FormData(editor.form));
             data.set("slot", editor.form.getAttribute("data-draft"));
@@ -72,8 +71,12 @@ enum PageScript {
 
           watchEditors(document);
           setInterval(function () { keepAll(false); }, \(draftInterval));
-          // Once a form is sent, its text is being saved: a draft sent after it would bring it back as unsaved.
-          document.addEventListener("submit", function () { leaving = true; });
+          // Once a form is sent, its text is being saved: a draft of it sent afterwards would bring it back as
+          // unsaved. Every other editor keeps its text now (the page is about to go).
+          document.addEventListener("submit", function (event) {
+            editors.forEach(function (editor) { if (editor.form === event.target) { editor.sent = true; } });
+            keepAll(true);
+          });
           window.addEventListener("pagehide", function () { keepAll(true); });
 
           // Reads this page again and puts its new sync banner and content in place (no reload: the scroll
@@ -101,12 +104,16 @@ enum PageScript {
             if (live) { live.hidden = false; }
           }
 
-          // "Show it": the text being typed is kept first, then the page is read again.
+          // "Show it": the text being typed is kept first, then the page is read again — a page that answered a
+          // form (with a problem) at its own address, with that draft, never by sending the form again.
           document.addEventListener("click", function (event) {
             var link = event.target.closest && event.target.closest("#live a");
             if (!link) { return; }
             event.preventDefault();
-            keepAll(false).then(function () { window.location.reload(); });
+            var self = body.getAttribute("data-self");
+            keepAll(false).then(function () {
+              if (self) { window.location.assign(self); } else { window.location.reload(); }
+            });
           });
 
           if (!window.EventSource) { return; }

@@ -55,7 +55,7 @@ extension PageServer {
 
     func conflictView(
         _ id: String, merged: String? = nil, problem: String? = nil, status: HTTPResponse.Status = .ok,
-        editor: String? = nil
+        editor: String? = nil, wanted: String? = nil
     ) throws -> Response {
         guard let conflict = conflict(id), let other = conflict.revisions.last else {
             return try notHere("There is no open conflict on this here: it may be resolved already.")
@@ -78,10 +78,10 @@ extension PageServer {
         let otherTitle = other.fields.title ?? currentTitle
         var drafts: [String: Any] = [
             "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
-            "hasOtherDrafts": false,
+            "hasOtherDrafts": false, "restored": false,
         ]
         var kept: EditorDraft?
-        if merged == nil { (kept, drafts) = try editorDrafts(.merge(conflict.id), wanted: nil) }
+        if merged == nil { (kept, drafts) = try editorDrafts(.merge(conflict.id), wanted: wanted) }
         return try page(
             "conflict",
             [
@@ -101,13 +101,14 @@ extension PageServer {
                 "form": ["merged": merged ?? kept?.body ?? currentBody],
                 "slot": EditorDraft.Slot.merge(conflict.id).text, "revision": other.id.uuidString,
                 "shown": Self.digest(conflict.current),
+                "self": "/conflicts/\(conflict.id.uuidString)?draft=\(drafts["editor"] as? String ?? "")",
             ].merging(drafts) { _, draft in draft }, problem: problem, status: status)
     }
 
     func resolve(_ request: Request, id: String) async throws -> Response {
         let form = try await checkedForm(request)
         guard let conflict = conflict(id) else {
-            return try notHere("There is no open conflict on this here: it may be resolved already.")
+            return try keptElsewhere(form, text: form["merged"] ?? "", what: "This conflict")
         }
         // The choice is about the versions the page showed: if a sync changed either since (a newer version kept,
         // the current text edited elsewhere), the member sees them again before anything is decided.
@@ -130,7 +131,7 @@ extension PageServer {
         }
         do {
             try home.store.resolve(conflict.entity, id: conflict.id, choice: choice)
-            saved(.merge(conflict.id), editor: form["editor"], all: true)
+            saved(.merge(conflict.id), form, all: true)
         } catch let error as ClientError {
             // The merged text comes back in its field, with what to fix.
             return try conflictView(

@@ -28,6 +28,11 @@ extension PageServer {
         }
         // Its form was saved already: this is a late copy of saved text, not unsaved text.
         if closedEditors.withLock({ $0.contains(editor) }) { return Response(status: .noContent) }
+        let kept = try home.store.draftCount(slot: slot, editor: editor)
+        guard closedEditors.withLock({ $0.count }) < Self.maxClosedEditors, kept.all < Self.maxDrafts || kept.this
+        else {
+            throw HTTPError(.conflict, message: "Too many unsaved texts are kept: save or discard some.")
+        }
         let text = form["body"] ?? form["merged"] ?? ""
         do {
             try home.store.saveDraft(
@@ -38,20 +43,27 @@ extension PageServer {
         } catch let error as ClientError {
             throw HTTPError(.unprocessableContent, message: error.message)
         }
+        // The draft this editor was opened on is now a copy of older text: this editor's draft replaces it.
+        if let restored = form["restored"], restored != editor, ClientStore.isEditorName(restored) {
+            try home.store.discardDraft(slot, editor: restored)
+        }
         return Response(status: .noContent)
     }
 
-    /// `POST …/draft/discard`: forgets the draft shown in an editor, and goes back to that editor, empty or as
-    /// saved (or with another kept draft).
+    /// `POST …/draft/discard`: forgets the draft shown in an editor (`restored`), and goes back to that editor,
+    /// empty or as saved (or with another kept draft).
     func discardDraft(_ request: Request) async throws -> Response {
         let form = try await checkedForm(request)
-        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init), let editor = form["editor"],
-            ClientStore.isEditorName(editor)
+        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init), let shown = form["restored"],
+            ClientStore.isEditorName(shown)
         else {
             throw HTTPError(.badRequest, message: "This is not an editor of this page.")
         }
-        closedEditors.withLock { _ = $0.insert(editor) }
-        try home.store.discardDraft(slot, editor: editor)
+        try home.store.discardDraft(slot, editor: shown)
+        if let editor = form["editor"], ClientStore.isEditorName(editor) {
+            closedEditors.withLock { _ = $0.insert(editor) }
+            try home.store.discardDraft(slot, editor: editor)
+        }
         let back =
             switch slot {
             case .write: "/write"
@@ -63,14 +75,34 @@ extension PageServer {
         return Response(status: .seeOther, headers: [.location: "\(security.base)\(back)"])
     }
 
-    /// Forgets the draft of the editor whose form was just saved (another tab's draft in the same slot stays),
-    /// and drops any late copy from it. With `all`, every draft of the slot goes (a resolved conflict).
-    func saved(_ slot: EditorDraft.Slot, editor: String?, all: Bool = false) {
-        if let editor, ClientStore.isEditorName(editor) {
-            closedEditors.withLock { _ = $0.insert(editor) }
-            try? home.store.discardDraft(slot, editor: editor)
+    /// The most drafts kept at once, and editors remembered as saved: only the member can add to either, but
+    /// neither grows without bound.
+    static let maxDrafts = 1000
+    static let maxClosedEditors = 100_000
+
+    /// Forgets the drafts of the form just saved — its editor's and the one it was opened on (another tab's
+    /// draft in the same slot stays) — and drops any late copy from that editor. With `all`, every draft of the
+    /// slot goes (a resolved conflict).
+    func saved(_ slot: EditorDraft.Slot, _ form: [String: String], all: Bool = false) {
+        for key in ["editor", "restored"] {
+            guard let name = form[key], ClientStore.isEditorName(name) else { continue }
+            if key == "editor" { closedEditors.withLock { _ = $0.insert(name) } }
+            try? home.store.discardDraft(slot, editor: name)
         }
         if all { try? home.store.discardDraft(slot) }
+    }
+
+    /// Text sent to a record that a sync removed meanwhile (deleted, or its conflict resolved elsewhere): kept as
+    /// the draft of a new reflection, so that nothing typed is lost; the page says where it is.
+    func keptElsewhere(_ form: [String: String], text: String, title: String? = nil, what: String) throws -> Response {
+        if !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            try home.store.saveDraft(
+                EditorDraft(slot: EditorDraft.Slot.write.text, editor: Self.newEditor(), title: title, body: text))
+        }
+        saved(.write, [:])
+        return try notHere(
+            "\(what) is no longer here: a sync changed it meanwhile. What you wrote is kept: Write shows it as your "
+                + "unsaved text.")
     }
 
     /// A new editor's name: 16 random bytes, in hex.
@@ -80,7 +112,8 @@ extension PageServer {
     }
 
     /// What an editor shows of its kept drafts: the one `wanted` names (`?draft=`), else the newest, and links to
-    /// the others. The editor continues the shown draft (its name), or starts a new one.
+    /// the others. Every showing gets a new editor name (two tabs never share one); the draft it was opened on is
+    /// `restored`, replaced by the new editor's first kept draft and removed when its form is saved.
     func editorDrafts(_ slot: EditorDraft.Slot, wanted: String?) throws -> (shown: EditorDraft?, values: [String: Any])
     {
         let all = try home.store.drafts(slot)
@@ -89,7 +122,8 @@ extension PageServer {
         return (
             shown,
             [
-                "editor": shown?.editor ?? Self.newEditor(), "draft": shown.map { Self.time($0.savedAt) } ?? false,
+                "editor": Self.newEditor(), "restored": shown?.editor ?? false,
+                "draft": shown.map { Self.time($0.savedAt) } ?? false,
                 "hasOtherDrafts": !others.isEmpty,
                 "otherDrafts": others.map { ["editor": $0.editor, "time": Self.time($0.savedAt)] },
             ]

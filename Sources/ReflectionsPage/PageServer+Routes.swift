@@ -53,7 +53,10 @@ extension PageServer {
         page.post("draft") { request, _ in try await self.keepDraft(request) }
         page.post("draft/discard") { request, _ in try await self.discardDraft(request) }
         page.get("conflicts") { _, _ in try self.conflicts() }
-        page.get("conflicts/:id") { _, context in try self.conflictView(context.parameters.get("id") ?? "") }
+        page.get("conflicts/:id") { request, context in
+            try self.conflictView(
+                context.parameters.get("id") ?? "", wanted: request.uri.queryParameters["draft"].map(String.init))
+        }
         page.post("conflicts/:id") { request, context in
             try await self.resolve(request, id: context.parameters.get("id") ?? "")
         }
@@ -111,7 +114,7 @@ extension PageServer {
         // with a problem keeps what was just typed, and its editor's name.
         var values: [String: Any] = [
             "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
-            "hasOtherDrafts": false,
+            "hasOtherDrafts": false, "restored": false,
         ]
         if restoring {
             let (shown, drafts) = try editorDrafts(slot, wanted: wanted)
@@ -122,9 +125,11 @@ extension PageServer {
                     prompt: shown.promptID.map(String.init) ?? "")
             }
         }
+        let editorName = values["editor"] as? String ?? ""
         return try page(
             "write",
             values.merging([
+                "self": "\(action == "/write" ? "/write" : action)?draft=\(editorName)",
                 "title": heading, "heading": heading, "action": action, "form": form, "editing": action != "/write",
                 "prompts": Self.prompts(selected: (form["prompt"] as? String).flatMap(Int.init)), "slot": slot.text,
             ]) { _, new in new }, problem: problem, status: status)
@@ -164,7 +169,9 @@ extension PageServer {
 
     func edit(_ request: Request, id: String) async throws -> Response {
         let form = try await checkedForm(request)
-        guard let local = own(id) else { return try notHere() }
+        guard let local = own(id) else {
+            return try keptElsewhere(form, text: form["body"] ?? "", title: form["title"], what: "This reflection")
+        }
         let title = form["title"] ?? ""
         let body = form["body"] ?? ""
         let community = form["visibility"] == "community"
@@ -180,7 +187,7 @@ extension PageServer {
         } catch is ClientError {
             // Nothing changed: nothing to save.
         }
-        saved(.edit(local.reflection.id), editor: form["editor"])
+        saved(.edit(local.reflection.id), form)
         return Response(
             status: .seeOther,
             headers: [.location: "\(security.base)/r/\(local.reflection.id.uuidString)?notice=saved"])
@@ -208,17 +215,22 @@ extension PageServer {
 
     func editComment(_ request: Request, id: String) async throws -> Response {
         let form = try await checkedForm(request)
-        guard let local = ownComment(id) else { return try notHere() }
+        guard let local = ownComment(id) else {
+            return try keptElsewhere(form, text: form["body"] ?? "", what: "This comment")
+        }
         let body = form["body"] ?? ""
         let reflection = local.comment.reflectionID.uuidString
         do {
             try home.store.editComment(id: local.comment.id, body: body)
         } catch let error as ClientError where error.code != .nothingToDo {
-            return try show(reflection, problem: error.message, status: .unprocessableContent)
+            // The refused text comes back in that comment's own editor, not the stored one.
+            return try show(
+                reflection, problem: error.message, status: .unprocessableContent,
+                failedEdit: (local.comment.id, body, form["editor"]))
         } catch is ClientError {
             // Nothing changed: nothing to save.
         }
-        saved(.commentEdit(local.comment.id), editor: form["editor"])
+        saved(.commentEdit(local.comment.id), form)
         return Response(status: .seeOther, headers: [.location: "\(security.base)/r/\(reflection)?notice=saved"])
     }
 
@@ -250,7 +262,7 @@ extension PageServer {
             let written = try home.store.write(
                 title: title, body: body, visibility: community ? .community : .private,
                 promptID: form["prompt"].flatMap(Int.init))
-            saved(.write, editor: form["editor"])
+            saved(.write, form)
             return Response(
                 status: .seeOther, headers: [.location: "\(security.base)/r/\(written.id.uuidString)?notice=saved"])
         } catch let error as ClientError {
@@ -263,7 +275,8 @@ extension PageServer {
 
     func show(
         _ id: String, comment: String = "", notice: String? = nil, problem: String? = nil,
-        status: HTTPResponse.Status = .ok, wanted: String? = nil, editor: String? = nil
+        status: HTTPResponse.Status = .ok, wanted: String? = nil, editor: String? = nil,
+        failedEdit: (id: UUID, text: String, editor: String?)? = nil
     ) throws -> Response {
         guard let uuid = UUID(uuidString: id), let local = try? home.store.reflection(id: uuid),
             !local.reflection.deleted
@@ -278,7 +291,7 @@ extension PageServer {
         var commentText = comment
         var values: [String: Any] = [
             "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
-            "hasOtherDrafts": false,
+            "hasOtherDrafts": false, "restored": false,
         ]
         if comment.isEmpty {
             let (shown, drafts) = try editorDrafts(.comment(r.id), wanted: wanted)
@@ -290,15 +303,27 @@ extension PageServer {
             values.merging([
                 "title": r.title, "r": view, "form": ["comment": commentText],
                 "slot": EditorDraft.Slot.comment(r.id).text,
+                "self": "/r/\(r.id.uuidString)?draft=\(values["editor"] as? String ?? "")",
                 "canComment": r.visibility == .community,
                 "comments": try local.comments.filter { !$0.comment.deleted }.map { c -> [String: Any] in
                     let kept = c.isMine ? try home.store.draft(.commentEdit(c.comment.id)) : nil
+                    if let failedEdit, failedEdit.id == c.comment.id {
+                        return [
+                            "author": "You", "written": Self.time(c.comment.writtenAt ?? c.comment.createdAt),
+                            "body": c.comment.body, "pending": c.pendingMutations > 0, "mine": true,
+                            "id": c.comment.id.uuidString, "editing": failedEdit.text, "draft": false, "open": true,
+                            "editor": failedEdit.editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil }
+                                ?? Self.newEditor(),
+                            "restored": false, "hasOtherDrafts": false,
+                        ]
+                    }
                     return [
                         "author": c.isMine ? "You" : (c.comment.authorName ?? "A member"),
                         "written": Self.time(c.comment.writtenAt ?? c.comment.createdAt), "body": c.comment.body,
                         "pending": c.pendingMutations > 0, "mine": c.isMine, "id": c.comment.id.uuidString,
                         "editing": kept?.body ?? c.comment.body, "draft": kept.map { Self.time($0.savedAt) } ?? false,
-                        "editor": kept?.editor ?? Self.newEditor(), "hasOtherDrafts": false,
+                        "editor": Self.newEditor(), "restored": kept?.editor ?? false, "hasOtherDrafts": false,
+                        "open": kept != nil,
                     ]
                 },
             ]) { _, new in new }, notice: notice, problem: problem, status: status)
@@ -310,10 +335,12 @@ extension PageServer {
         guard let uuid = UUID(uuidString: id) else { return try show(id) }
         do {
             _ = try home.store.comment(on: uuid, body: body)
-            saved(.comment(uuid), editor: form["editor"])
+            saved(.comment(uuid), form)
             return Response(
                 status: .seeOther, headers: [.location: "\(security.base)/r/\(uuid.uuidString)?notice=saved"])
         } catch let error as ClientError {
+            let gone = (try? home.store.reflection(id: uuid)).map { $0.reflection.deleted } ?? true
+            if gone { return try keptElsewhere(form, text: body, what: "The reflection you answered") }
             return try show(
                 id, comment: body, problem: error.message, status: .unprocessableContent, editor: form["editor"])
         }
@@ -369,6 +396,8 @@ extension PageServer {
         status: HTTPResponse.Status = .ok
     ) throws -> Response {
         var context = values
+        // Only a page that holds typed text needs its own address to come back to (see PageScript).
+        if problem == nil { context["self"] = nil }
         context["csrf"] = security.formToken
         context["base"] = security.base
         context["generation"] = events.generation

@@ -15,7 +15,7 @@ enum PageTemplates {
         <link rel="stylesheet" href="{{base}}/style.css">
         <script src="{{base}}/page.js" defer></script>
         </head>
-        <body data-base="{{base}}" data-generation="{{generation}}"{{#hold}} data-hold{{/hold}}>
+        <body data-base="{{base}}" data-generation="{{generation}}"{{#hold}} data-hold{{/hold}}{{#self}} data-self="{{base}}{{self}}"{{/self}}>
         <a class="skip" href="#main">Skip to the page</a>
         <header>
         <nav aria-label="Main">
@@ -52,16 +52,17 @@ enum PageTemplates {
 
     /// Under an editor: where the script says when the draft was kept, and a restored draft's note.
     static let draftStatus = """
-        <input type="hidden" name="editor" value="{{editor}}">
+        <input type="hidden" name="editor" value="{{editor}}">{{#restored}}<input type="hidden" name="restored" value="{{restored}}">{{/restored}}
         <p class="draft-status meta" role="status" aria-live="polite">{{#draft}}Your unsaved text from {{draft}} is back.{{/draft}}</p>
         {{#hasOtherDrafts}}<p class="meta">Other unsaved texts for this: {{#otherDrafts}}<a href="?draft={{editor}}">from {{time}}</a> {{/otherDrafts}}</p>{{/hasOtherDrafts}}
         """
 
     /// After an editor with a restored draft: a way to drop it.
     static let discardDraft = """
-        {{#draft}}<form method="post" action="{{base}}/draft/discard"><input type="hidden" name="csrf" value="{{csrf}}">
+        {{#restored}}<form method="post" action="{{base}}/draft/discard"><input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="slot" value="{{slot}}"><input type="hidden" name="editor" value="{{editor}}">
-        <button type="submit" class="secondary">Discard the unsaved text</button></form>{{/draft}}
+        <input type="hidden" name="restored" value="{{restored}}">
+        <button type="submit" class="secondary">Discard the unsaved text</button></form>{{/restored}}
         """
 
     static let foot = """
@@ -228,7 +229,7 @@ enum PageTemplates {
         {{^comments}}<p>No comments yet.</p>{{/comments}}
         <ol class="comments">
         {{#comments}}<li><p class="meta">{{author}} · {{written}}{{#pending}} · not sent yet{{/pending}}</p><p>{{body}}</p>
-        {{#mine}}<details{{#draft}} open{{/draft}}><summary>Change or delete your comment</summary>
+        {{#mine}}<details{{#open}} open{{/open}}><summary>Change or delete your comment</summary>
         <form method="post" action="{{base}}/c/{{id}}/edit" data-draft="comment-edit:{{id}}">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="edit-{{id}}">Your comment</label>
@@ -236,9 +237,10 @@ enum PageTemplates {
         {{> draftStatus}}
         <button type="submit">Save the change</button>
         </form>
-        {{#draft}}<form method="post" action="{{base}}/draft/discard"><input type="hidden" name="csrf" value="{{csrf}}">
+        {{#restored}}<form method="post" action="{{base}}/draft/discard"><input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="slot" value="comment-edit:{{id}}"><input type="hidden" name="editor" value="{{editor}}">
-        <button type="submit" class="secondary">Discard the unsaved text</button></form>{{/draft}}
+        <input type="hidden" name="restored" value="{{restored}}">
+        <button type="submit" class="secondary">Discard the unsaved text</button></form>{{/restored}}
         <form method="post" action="{{base}}/c/{{id}}/delete">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <button type="submit">Delete this comment</button>

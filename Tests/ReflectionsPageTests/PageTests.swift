@@ -463,7 +463,9 @@ import Testing
         #expect(back.body.contains("value=\"Half &lt;b&gt;done&lt;/b&gt;\""))
         #expect(back.body.contains("id=\"community\" name=\"visibility\" value=\"community\" checked"))
         #expect(back.body.contains("<option value=\"2\" selected>"))
-        #expect(Self.hidden("editor", in: back.body) == first)
+        // A new showing has a name of its own, and says which draft it was opened on.
+        let reopened = try #require(Self.hidden("editor", in: back.body))
+        #expect(reopened != first && Self.hidden("restored", in: back.body) == first)
 
         // Refused: no token, another origin, an editor that does not exist, an editor without a name.
         #expect(
@@ -507,11 +509,50 @@ import Testing
 
         // Discarded: gone, and the editor shows what is left.
         let discard = try await page.post(
-            "/draft/discard", ["slot": "comment:\(written.id.uuidString)", "editor": "c1"])
+            "/draft/discard", ["slot": "comment:\(written.id.uuidString)", "editor": "c2", "restored": "c1"])
         #expect(discard.status == 303 && discard.header("Location") == page.base + "/r/\(written.id.uuidString)")
-        #expect(try await page.post("/draft/discard", ["slot": "write", "editor": second]).status == 303)
+        // A showing opened on the other tab's draft replaces it with its own once it keeps something.
+        let onSecond = try await page.get("/write?draft=\(second)")
+        let third = try #require(Self.hidden("editor", in: onSecond.body))
+        #expect(Self.hidden("restored", in: onSecond.body) == second)
+        #expect(
+            try await page.post(
+                "/draft", ["slot": "write", "editor": third, "restored": second, "body": "The other tab, more."]
+            ).status == 204)
+        #expect(try home.store.drafts(.write).map(\.body) == ["The other tab, more."])
+        #expect(try await page.post("/draft/discard", ["slot": "write", "restored": third]).status == 303)
         #expect(try home.store.drafts().isEmpty)
         #expect(!(try await page.get("/write")).body.contains("is back"))
+        try await page.stop()
+        try await home.close()
+    }
+
+    /// Text sent to a record a sync removed meanwhile is kept as a new reflection's draft; a refused comment edit
+    /// comes back in that comment's editor; a page that answered a problem holds it (no live update replaces it)
+    /// and names its own address to come back to.
+    @Test func textSentToWhatIsGoneOrRefusedIsKept() async throws {
+        let home = try Self.offlineHome()
+        let page = try await RunningPage.start(home)
+        let mine = try home.store.write(title: "Mine", body: "Words.", visibility: .community)
+        let comment = try home.store.comment(on: mine.id, body: "A comment.")
+        // Refused: a blank comment edit comes back with what was typed in its own editor.
+        let tooLong = String(repeating: "c", count: Limits.commentBodyMaxBytes + 1)
+        let refused = try await page.post("/c/\(comment.id.uuidString)/edit", ["body": tooLong, "editor": "e1"])
+        #expect(refused.status == 422 && refused.body.contains(">\(tooLong)</textarea>"))
+        #expect(
+            refused.body.contains("data-hold")
+                && refused.body.contains("data-self=\"\(page.base)/r/\(mine.id.uuidString)?draft="))
+        // Gone: the reflection was deleted (by a sync, say) while its edit form was open.
+        try home.store.delete(.reflection, id: mine.id)
+        let late = try await page.post(
+            "/r/\(mine.id.uuidString)/edit", ["title": "Mine", "body": "An edit that came too late.", "editor": "e2"])
+        #expect(late.status == 404 && late.body.contains("What you wrote is kept"))
+        #expect(try home.store.drafts(.write).map(\.body) == ["An edit that came too late."])
+        #expect(try await page.get("/write").body.contains("An edit that came too late."))
+        let lateComment = try await page.post(
+            "/r/\(mine.id.uuidString)/comment", ["body": "A comment that came too late.", "editor": "e3"])
+        #expect(lateComment.status == 404 && lateComment.body.contains("What you wrote is kept"))
+        #expect(try home.store.drafts(.write).count == 2)
         try await page.stop()
         try await home.close()
     }

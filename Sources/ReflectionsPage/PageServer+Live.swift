@@ -77,7 +77,7 @@ extension PageServer {
 
     /// The most drafts kept at once, and editors remembered as saved: only the member can add to either, but
     /// neither grows without bound.
-    static let maxDrafts = 1000
+    public static let maxDrafts = 1000
     static let maxClosedEditors = 100_000
 
     /// Forgets the drafts of the form just saved — its editor's and the one it was opened on (another tab's

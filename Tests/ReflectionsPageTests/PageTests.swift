@@ -647,6 +647,8 @@ import Testing
         #expect(readme.contains("| `reflect ui` form | \(PageServer.maxFormBytes / 1024 / 1024) MiB"))
         #expect(readme.contains("| `reflect ui` live streams | \(PageEvents.maxStreams) open at once"))
         let characters = ClientStore.maxDraftCharacters.formatted(.number.locale(Locale(identifier: "en_US")))
-        #expect(readme.contains("| `reflect ui` draft | one per editor, up to \(characters) characters"))
+        #expect(readme.contains("| `reflect ui` draft | one per showing of an editor, up to \(characters) characters"))
+        let drafts = PageServer.maxDrafts.formatted(.number.locale(Locale(identifier: "en_US")))
+        #expect(readme.contains("| `reflect ui` drafts kept | \(drafts) at most"))
     }
 }

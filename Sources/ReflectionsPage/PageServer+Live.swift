@@ -18,14 +18,20 @@ extension PageServer {
     /// How often an open stream sends a comment, so that a tab whose connection died is noticed.
     static let heartbeat: Duration = .seconds(15)
 
-    /// `POST …/draft`: keeps what an editor holds now (204). `slot` names the editor.
-    func keepDraft(_ request: Request) async throws -> Response {
-        let form = try await checkedForm(request)
-        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init), let editor = form["editor"],
-            ClientStore.isEditorName(editor)
+    /// The editor a draft form names (`slot`) and the showing in its field `key`, or 400.
+    static func draftEditor(_ form: [String: String], _ key: String) throws -> (EditorDraft.Slot, String) {
+        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init), let name = form[key],
+            ClientStore.isEditorName(name)
         else {
             throw HTTPError(.badRequest, message: "This is not an editor of this page.")
         }
+        return (slot, name)
+    }
+
+    /// `POST …/draft`: keeps what an editor holds now (204). `slot` names the editor.
+    func keepDraft(_ request: Request) async throws -> Response {
+        let form = try await checkedForm(request)
+        let (slot, editor) = try Self.draftEditor(form, "editor")
         // Its form was saved already: this is a late copy of saved text, not unsaved text.
         if closedEditors.withLock({ $0.contains(editor) }) { return Response(status: .noContent) }
         let kept = try home.store.draftCount(slot: slot, editor: editor)
@@ -54,11 +60,7 @@ extension PageServer {
     /// empty or as saved (or with another kept draft).
     func discardDraft(_ request: Request) async throws -> Response {
         let form = try await checkedForm(request)
-        guard let slot = form["slot"].flatMap(EditorDraft.Slot.init), let shown = form["restored"],
-            ClientStore.isEditorName(shown)
-        else {
-            throw HTTPError(.badRequest, message: "This is not an editor of this page.")
-        }
+        let (slot, shown) = try Self.draftEditor(form, "restored")
         try home.store.discardDraft(slot, editor: shown)
         if let editor = form["editor"], ClientStore.isEditorName(editor) {
             closedEditors.withLock { _ = $0.insert(editor) }

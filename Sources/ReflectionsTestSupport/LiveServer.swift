@@ -121,9 +121,26 @@ public final class LiveServer: Sendable {
 
 /// Temporary folders for tests.
 public enum TemporaryDirectory {
-    /// A new empty folder under the system's temporary directory.
+    /// This test process's folder, `<tmp>/reflect-tests/<pid>`: every test folder is made inside it. Tests do not
+    /// remove their own (a failing test's files stay to be looked at); instead the first folder a run makes removes
+    /// those of earlier runs whose process has ended — without it, each full run left a gigabyte or more behind.
+    static let root: URL = {
+        let manager = FileManager.default
+        let base = manager.temporaryDirectory.appendingPathComponent("reflect-tests")
+        try? manager.createDirectory(at: base, withIntermediateDirectories: true)
+        let mine = getpid()
+        for name in (try? manager.contentsOfDirectory(atPath: base.path)) ?? [] {
+            guard let pid = Int32(name), pid != mine, kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? manager.removeItem(at: base.appendingPathComponent(name))
+        }
+        let folder = base.appendingPathComponent(String(mine))
+        try? manager.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }()
+
+    /// A new empty folder under this run's temporary folder.
     public static func make(prefix: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        let url = root.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

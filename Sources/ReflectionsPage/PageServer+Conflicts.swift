@@ -76,10 +76,7 @@ extension PageServer {
         let (currentMarked, otherMarked) = Self.marked(currentBody, otherDeleted ? currentBody : otherBody)
         let currentTitle = conflict.current.title ?? ""
         let otherTitle = other.fields.title ?? currentTitle
-        var drafts: [String: Any] = [
-            "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
-            "hasOtherDrafts": false, "restored": false,
-        ]
+        var drafts: [String: Any] = Self.editorValues(continuing: editor)
         var kept: EditorDraft?
         if merged == nil { (kept, drafts) = try editorDrafts(.merge(conflict.id), wanted: wanted) }
         return try page(
@@ -108,7 +105,9 @@ extension PageServer {
     func resolve(_ request: Request, id: String) async throws -> Response {
         let form = try await checkedForm(request)
         guard let conflict = conflict(id) else {
-            return try keptElsewhere(form, text: form["merged"] ?? "", what: "This conflict")
+            return try keptElsewhere(
+                UUID(uuidString: id).map(EditorDraft.Slot.merge), form, text: form["merged"] ?? "",
+                what: "This conflict")
         }
         // The choice is about the versions the page showed: if a sync changed either since (a newer version kept,
         // the current text edited elsewhere), the member sees them again before anything is decided.

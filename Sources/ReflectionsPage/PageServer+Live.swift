@@ -95,13 +95,16 @@ extension PageServer {
     }
 
     /// Text sent to a record that a sync removed meanwhile (deleted, or its conflict resolved elsewhere): kept as
-    /// the draft of a new reflection, so that nothing typed is lost; the page says where it is.
-    func keptElsewhere(_ form: [String: String], text: String, title: String? = nil, what: String) throws -> Response {
+    /// the draft of a new reflection, so that nothing typed is lost; the page says where it is. The editor's own
+    /// drafts in `slot` (which nothing could show any more) go, as after a save.
+    func keptElsewhere(
+        _ slot: EditorDraft.Slot?, _ form: [String: String], text: String, title: String? = nil, what: String
+    ) throws -> Response {
         if !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             try home.store.saveDraft(
                 EditorDraft(slot: EditorDraft.Slot.write.text, editor: Self.newEditor(), title: title, body: text))
         }
-        saved(.write, [:])
+        if let slot { saved(slot, form) }
         return try notHere(
             "\(what) is no longer here: a sync changed it meanwhile. What you wrote is kept: Write shows it as your "
                 + "unsaved text.")
@@ -111,6 +114,15 @@ extension PageServer {
     static func newEditor() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// The values of an editor that shows no kept draft: it continues the posted editor `name` (a form sent back
+    /// with a problem) or starts a new one.
+    static func editorValues(continuing name: String? = nil) -> [String: Any] {
+        [
+            "editor": name.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? newEditor(), "draft": false,
+            "hasOtherDrafts": false, "restored": false,
+        ]
     }
 
     /// What an editor shows of its kept drafts: the one `wanted` names (`?draft=`), else the newest, and links to

@@ -112,10 +112,7 @@ extension PageServer {
         var form = form
         // Text kept from an earlier visit comes back in place of the empty (or saved) form; a form sent back
         // with a problem keeps what was just typed, and its editor's name.
-        var values: [String: Any] = [
-            "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
-            "hasOtherDrafts": false, "restored": false,
-        ]
+        var values: [String: Any] = Self.editorValues(continuing: editor)
         if restoring {
             let (shown, drafts) = try editorDrafts(slot, wanted: wanted)
             values = drafts
@@ -129,7 +126,7 @@ extension PageServer {
         return try page(
             "write",
             values.merging([
-                "self": "\(action == "/write" ? "/write" : action)?draft=\(editorName)",
+                "self": "\(action)?draft=\(editorName)",
                 "title": heading, "heading": heading, "action": action, "form": form, "editing": action != "/write",
                 "prompts": Self.prompts(selected: (form["prompt"] as? String).flatMap(Int.init)), "slot": slot.text,
             ]) { _, new in new }, problem: problem, status: status)
@@ -170,7 +167,9 @@ extension PageServer {
     func edit(_ request: Request, id: String) async throws -> Response {
         let form = try await checkedForm(request)
         guard let local = own(id) else {
-            return try keptElsewhere(form, text: form["body"] ?? "", title: form["title"], what: "This reflection")
+            return try keptElsewhere(
+                UUID(uuidString: id).map(EditorDraft.Slot.edit), form, text: form["body"] ?? "", title: form["title"],
+                what: "This reflection")
         }
         let title = form["title"] ?? ""
         let body = form["body"] ?? ""
@@ -216,7 +215,9 @@ extension PageServer {
     func editComment(_ request: Request, id: String) async throws -> Response {
         let form = try await checkedForm(request)
         guard let local = ownComment(id) else {
-            return try keptElsewhere(form, text: form["body"] ?? "", what: "This comment")
+            return try keptElsewhere(
+                UUID(uuidString: id).map(EditorDraft.Slot.commentEdit), form, text: form["body"] ?? "",
+                what: "This comment")
         }
         let body = form["body"] ?? ""
         let reflection = local.comment.reflectionID.uuidString
@@ -289,10 +290,7 @@ extension PageServer {
         view["hasPrompt"] = prompt != nil
         view["mine"] = local.isMine
         var commentText = comment
-        var values: [String: Any] = [
-            "editor": editor.flatMap { ClientStore.isEditorName($0) ? $0 : nil } ?? Self.newEditor(), "draft": false,
-            "hasOtherDrafts": false, "restored": false,
-        ]
+        var values: [String: Any] = Self.editorValues(continuing: editor)
         if comment.isEmpty {
             let (shown, drafts) = try editorDrafts(.comment(r.id), wanted: wanted)
             values = drafts
@@ -340,7 +338,7 @@ extension PageServer {
                 status: .seeOther, headers: [.location: "\(security.base)/r/\(uuid.uuidString)?notice=saved"])
         } catch let error as ClientError {
             let gone = (try? home.store.reflection(id: uuid)).map { $0.reflection.deleted } ?? true
-            if gone { return try keptElsewhere(form, text: body, what: "The reflection you answered") }
+            if gone { return try keptElsewhere(.comment(uuid), form, text: body, what: "The reflection you answered") }
             return try show(
                 id, comment: body, problem: error.message, status: .unprocessableContent, editor: form["editor"])
         }

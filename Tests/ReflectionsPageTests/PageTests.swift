@@ -542,12 +542,14 @@ import Testing
         #expect(
             refused.body.contains("data-hold")
                 && refused.body.contains("data-self=\"\(page.base)/r/\(mine.id.uuidString)?draft="))
-        // Gone: the reflection was deleted (by a sync, say) while its edit form was open.
+        // Gone: the reflection was deleted (by a sync, say) while its edit form was open (and had kept a draft).
+        try home.store.saveDraft(EditorDraft(slot: EditorDraft.Slot.edit(mine.id).text, editor: "e2", body: "An edit"))
         try home.store.delete(.reflection, id: mine.id)
         let late = try await page.post(
             "/r/\(mine.id.uuidString)/edit", ["title": "Mine", "body": "An edit that came too late.", "editor": "e2"])
         #expect(late.status == 404 && late.body.contains("What you wrote is kept"))
         #expect(try home.store.drafts(.write).map(\.body) == ["An edit that came too late."])
+        #expect(try home.store.drafts(.edit(mine.id)).isEmpty)
         #expect(try await page.get("/write").body.contains("An edit that came too late."))
         let lateComment = try await page.post(
             "/r/\(mine.id.uuidString)/comment", ["body": "A comment that came too late.", "editor": "e3"])

@@ -95,7 +95,7 @@ public enum ReflectServer {
         let metrics = configuration.metricsPort.map { _ in ServerMetrics() }
         let api = SyncAPI(
             store: store, hasher: PasswordHasher(parameters: configuration.passwordParameters),
-            inviteOnly: configuration.inviteOnly, sessions: configuration.sessions,
+            inviteOnly: configuration.inviteOnly, clock: configuration.clock, sessions: configuration.sessions,
             events: EventHub(configuration: configuration.events), metrics: metrics)
         var services: [any Service] = [ChangeWatcher(hub: api.events, store: store, logger: logger)]
         if let schedule = configuration.compaction {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReflectionsModel
 
 /// Everything `reflectd serve` needs; the command fills it in, tests build it directly.
 public struct ServerConfiguration: Sendable {
@@ -34,6 +35,9 @@ public struct ServerConfiguration: Sendable {
     public var compaction: CompactionSchedule? = nil
     /// Limits and timing of change streams (`GET /v1/sync/events`).
     public var events: EventHub.Configuration = EventHub.Configuration()
+    /// The wall clock for sessions, login throttling and writing times: the system's; tests that must not
+    /// depend on how fast a loaded machine runs fix it.
+    public var clock: WallClock = .system
 
     public init(
         dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8443, certificatePath: String? = nil,

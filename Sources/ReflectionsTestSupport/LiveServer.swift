@@ -47,7 +47,7 @@ public final class LiveServer: Sendable {
     public static func start(
         inviteOnly: Bool = false, dataDirectory: URL? = nil, port: Int = 0, idleTimeoutSeconds: Int64 = 30,
         headerTimeoutSeconds: Int64 = 10, requestTimeoutSeconds: Int64 = 60, database: TestDatabase? = nil,
-        events: EventHub.Configuration = EventHub.Configuration(), metrics: Bool = false
+        events: EventHub.Configuration = EventHub.Configuration(), metrics: Bool = false, clock: WallClock = .system
     ) async throws -> LiveServer {
         let directory = dataDirectory ?? TemporaryDirectory.make(prefix: "reflectd")
         var engine = database ?? .sqlite
@@ -57,6 +57,7 @@ public final class LiveServer: Sendable {
             passwordParameters: .fastForTests, idleTimeoutSeconds: idleTimeoutSeconds, database: engine.url,
             headerTimeoutSeconds: headerTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds)
         configuration.events = events
+        configuration.clock = clock
         if metrics { configuration.metricsPort = 0 }
         try ReflectServer.prepareDataDirectory(configuration)
         var storeLogger = Logger(label: "reflectd-test-store")
@@ -106,8 +107,13 @@ public final class LiveServer: Sendable {
     }
 
     /// Runs `body` with a fresh server and stops it afterwards, even if `body` throws.
-    public static func with<T>(inviteOnly: Bool = false, _ body: (LiveServer) async throws -> T) async throws -> T {
-        let server = try await start(inviteOnly: inviteOnly)
+    ///
+    /// `clock` is the server's wall clock; a test whose answers depend on a wait (the login throttle's) fixes it,
+    /// so that a loaded machine cannot let the wait run out between two requests.
+    public static func with<T>(
+        inviteOnly: Bool = false, clock: WallClock = .system, _ body: (LiveServer) async throws -> T
+    ) async throws -> T {
+        let server = try await start(inviteOnly: inviteOnly, clock: clock)
         do {
             let result = try await body(server)
             try await server.stop()

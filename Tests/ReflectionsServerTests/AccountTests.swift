@@ -79,7 +79,8 @@ import Testing
     }
 
     @Test func repeatedFailedLoginsGet429WithRetryAfter() async throws {
-        try await LiveServer.with { server in
+        // A fixed server clock: the 1 s wait must not run out between requests on a loaded machine.
+        try await LiveServer.with(clock: .fixed(WallClock.system.now())) { server in
             try await TestHTTPClient.with(server) { client in
                 _ = try await client.member("amara")
                 var statuses: [Int] = []

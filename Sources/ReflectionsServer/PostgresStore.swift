@@ -144,8 +144,7 @@ public final class PostgresStore: ServerStore, SQLEngine {
                 try tx.simple(begin)
                 do {
                     let result = try body(tx)
-                    try tx.drain()
-                    try tx.simple("COMMIT")
+                    try tx.commit()
                     return result
                 } catch {
                     try? tx.drain()
@@ -218,6 +217,18 @@ final class PostgresTransaction: SQLTransaction {
         }
     }
 
+    /// Commits, or throws: PostgreSQL answers a `COMMIT` in a transaction that had a failed statement with a
+    /// rollback and no error, so the answer's command tag is checked — a push must never be acknowledged when
+    /// nothing of it was kept.
+    func commit() throws {
+        let answer = send("COMMIT", [])
+        try drain()
+        let tag = try answer.wait().metadata.command
+        guard tag == "COMMIT" else {
+            throw ServerError(.internalServerError, "not_committed", "The database did not keep this change (\(tag)).")
+        }
+    }
+
     /// Waits for every statement sent so far; throws the first one's error, if any failed.
     func drain() throws {
         let pending = inFlight
@@ -233,10 +244,15 @@ final class PostgresTransaction: SQLTransaction {
         if let firstError { throw firstError }
     }
 
+    /// Runs `body` in a savepoint. The body's statements are waited for before the savepoint is released, so that
+    /// a statement that fails fails *this* savepoint: with the release pipelined too, the error arrived at the next
+    /// savepoint's first read, which then rolled back to this one — the mutation that failed was reported applied
+    /// and the next one rejected, and the commit kept neither (PostgreSQL commits nothing after an error, quietly).
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         try execute("SAVEPOINT rule", [])
         do {
             let result = try body()
+            try drain()
             try execute("RELEASE SAVEPOINT rule", [])
             return result
         } catch {

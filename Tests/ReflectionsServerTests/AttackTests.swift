@@ -405,28 +405,61 @@ import Testing
     // MARK: Failures
 
     /// A failure to apply one mutation is that mutation's rejection, not a failed batch; it is not kept in the
-    /// idempotency ledger, so the same mutation applies once the cause is gone. (SQLite: the failure is made with
-    /// a trigger.)
+    /// idempotency ledger, so the same mutation applies once the cause is gone. The failure is made with a trigger
+    /// that refuses a title, on both engines, in both ways a push writes: one mutation at a time (an edit) and a
+    /// run of creates in bulk, which falls back to one at a time. (On PostgreSQL statements are pipelined: an
+    /// insert's error arrived only at a later statement and failed the whole push with a 500, which the device
+    /// would have re-sent for ever.)
     @Test func aFailureToApplyOneMutationRejectsThatMutationAlone() async throws {
-        try await StoreHarness.with(sqliteOnly: true) { h in
+        try await StoreHarness.with { h in
             var p = try await People(h)
             let id = UUID()
             _ = try await h.push(p.laptop.createReflection(id: id), by: p.amara, device: p.laptop)
+            let postgres = h.store is PostgresStore
             try await h.engine.write { tx in
-                try tx.execute(
-                    """
-                    CREATE TRIGGER boom BEFORE UPDATE ON reflections WHEN NEW.title = 'Boom'
-                    BEGIN SELECT RAISE(ABORT, 'boom'); END
-                    """, [])
+                if postgres {
+                    try tx.execute(
+                        """
+                        CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+                        BEGIN IF NEW.title = 'Boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$
+                        """, [])
+                    try tx.execute(
+                        "CREATE TRIGGER boom BEFORE INSERT OR UPDATE ON reflections FOR EACH ROW EXECUTE FUNCTION boom()",
+                        [])
+                } else {
+                    for event in ["INSERT", "UPDATE"] {
+                        try tx.execute(
+                            """
+                            CREATE TRIGGER boom_\(event) BEFORE \(event) ON reflections WHEN NEW.title = 'Boom'
+                            BEGIN SELECT RAISE(ABORT, 'boom'); END
+                            """, [])
+                    }
+                }
             }
             let failing = p.laptop.update(.reflection, id, base: 1, changes: FieldChanges(title: "Boom"))
             let fine = p.laptop.createReflection(title: "Next")
             let results = try await h.push([failing, fine], by: p.amara, client: p.laptop.clientID)
             #expect(results.map(\.outcome) == [.rejected, .applied])
             #expect(results.first?.code == "server_error")
-            try await h.engine.write { tx in try tx.execute("DROP TRIGGER boom", []) }
-            let again = try await h.push([failing], by: p.amara, client: p.laptop.clientID)
-            #expect(again.first?.outcome == .applied)
+            // Creates written in bulk: the run fails whole, then goes one at a time; only the refused one is lost.
+            let creates = [
+                p.laptop.createReflection(title: "First"), p.laptop.createReflection(title: "Boom"),
+                p.laptop.createReflection(title: "Third"),
+            ]
+            let bulk = try await h.push(creates, by: p.amara, client: p.laptop.clientID)
+            #expect(bulk.map(\.outcome) == [.applied, .rejected, .applied])
+            #expect(bulk[1].code == "server_error")
+            let (pulled, _) = try await h.pull(p.amara)
+            #expect(Set(pulled.compactMap(\.reflection?.title)) == ["A reflection", "Next", "First", "Third"])
+            try await h.engine.write { tx in
+                if postgres {
+                    try tx.execute("DROP TRIGGER boom ON reflections", [])
+                } else {
+                    for event in ["INSERT", "UPDATE"] { try tx.execute("DROP TRIGGER boom_\(event)", []) }
+                }
+            }
+            let again = try await h.push([failing, creates[1]], by: p.amara, client: p.laptop.clientID)
+            #expect(again.map(\.outcome) == [.applied, .applied])
         }
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import ReflectionsModel
-import ReflectionsServer
 import ReflectionsTestSupport
 import Testing
+
+@testable import ReflectionsServer
 
 /// What only PostgreSQL has to prove: several servers on one database. These run when
 /// `REFLECT_TEST_POSTGRES_URL` names a cluster (`Scripts/with-postgres.sh swift test`; CI does); the rest of the
@@ -30,6 +31,27 @@ struct PostgresTests {
             try? await b.stop()
             throw error
         }
+    }
+
+    /// PostgreSQL answers a `COMMIT` after a failed statement with a quiet rollback; a write whose failed statement
+    /// was swallowed on the way must throw, never return as if it were kept.
+    @Test func aWriteWithAFailedStatementIsNeverReportedCommitted() async throws {
+        let store = try await PostgresStore(url: try await TestDatabase.freshPostgres())
+        let member = Member(id: UUID(), handle: "amara", displayName: "Amara", role: .member)
+        await #expect(throws: ServerError.self) {
+            try await store.write { tx in
+                try tx.execute(
+                    "INSERT INTO members (id, handle, display_name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    member.id, member.handle, member.displayName, "x", "member", 1)
+                try tx.execute("SELECT no_such_column FROM members", [])
+                _ = try? (tx as? PostgresTransaction)?.drain()
+            }
+        }
+        let kept = try await store.read { tx in
+            try tx.fetchOne("SELECT COUNT(*) AS n FROM members WHERE handle = ?", "amara")?.integer("n")
+        }
+        #expect(kept == 0)
+        try await store.close()
     }
 
     @Test func serversStartingTogetherMigrateOnce() async throws {

@@ -20,6 +20,15 @@ public struct JSONText: Sendable {
         Self.appendString(value, to: &bytes)
     }
 
+    /// Adds `"key":"UUID"` (upper-case, as `uuidString` spells it) when `value` is not nil.
+    public mutating func add(_ key: String, uuid value: UUID?) {
+        guard let value else { return }
+        self.key(key)
+        bytes.append(UInt8(ascii: "\""))
+        UUIDText.append(value, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Adds `"key":number` when `value` is not nil.
     public mutating func add<N: BinaryInteger>(_ key: String, _ value: N?) {
         guard let value else { return }
@@ -131,7 +140,7 @@ extension MutationResult {
     /// This result as the JSON that `Codable` reads (see ``JSONText``).
     public var jsonText: String {
         var json = JSONText()
-        json.add("mutationID", mutationID.uuidString)
+        json.add("mutationID", uuid: mutationID)
         json.add("outcome", outcome.rawValue)
         json.add("originalOutcome", originalOutcome?.rawValue)
         json.add("version", version)
@@ -180,14 +189,14 @@ extension ConflictRevision {
 
     /// Adds this revision's fields.
     public func write(to json: inout JSONText) {
-        json.add("id", id.uuidString)
+        json.add("id", uuid: id)
         json.add("entity", entity.rawValue)
-        json.add("recordID", recordID.uuidString)
+        json.add("recordID", uuid: recordID)
         json.add("kind", kind.rawValue)
         json.add("fields", object: fields) { $0.write(to: &$1) }
         json.add("base", object: base) { $0.write(to: &$1) }
         json.add("baseVersion", baseVersion)
-        json.add("clientID", clientID.uuidString)
+        json.add("clientID", uuid: clientID)
         json.add("deviceName", deviceName)
         json.add("hlc", object: hlc) { $0.write(to: &$1) }
         json.add("createdAt", createdAt)
@@ -204,8 +213,8 @@ extension Reflection {
 
     /// Adds this reflection's fields.
     public func write(to json: inout JSONText) {
-        json.add("id", id.uuidString)
-        json.add("authorID", authorID.uuidString)
+        json.add("id", uuid: id)
+        json.add("authorID", uuid: authorID)
         json.add("promptID", promptID)
         json.add("title", title)
         json.add("body", body)
@@ -230,9 +239,9 @@ extension Comment {
 
     /// Adds this comment's fields.
     public func write(to json: inout JSONText) {
-        json.add("id", id.uuidString)
-        json.add("reflectionID", reflectionID.uuidString)
-        json.add("authorID", authorID.uuidString)
+        json.add("id", uuid: id)
+        json.add("reflectionID", uuid: reflectionID)
+        json.add("authorID", uuid: authorID)
         json.add("body", body)
         json.add("createdAt", createdAt)
         json.add("writtenAt", writtenAt)
@@ -250,7 +259,7 @@ extension Change {
     public func write(to json: inout JSONText) {
         json.add("sequence", sequence)
         json.add("entity", entity.rawValue)
-        json.add("id", id.uuidString)
+        json.add("id", uuid: id)
         json.add("kind", kind.rawValue)
         json.add("reflection", object: reflection) { $0.write(to: &$1) }
         json.add("comment", object: comment) { $0.write(to: &$1) }

@@ -150,8 +150,8 @@ enum SQLStorePull {
             LogEntry(
                 sequence: row.integer("seq"), entity: EntityKind(rawValue: row.text("entity")) ?? .reflection,
                 recordID: row.uuid("record_id"),
-                clientID: row.optionalText("client_id").flatMap { UUID(uuidString: $0) },
-                mutationID: row.optionalText("mutation_id").flatMap { UUID(uuidString: $0) },
+                clientID: row.optionalText("client_id").flatMap(UUIDText.parse),
+                mutationID: row.optionalText("mutation_id").flatMap(UUIDText.parse),
                 operation: row.text("operation"), outcome: row.text("outcome"), at: row.integer("at"))
         }
         return LogResponse(

@@ -1,4 +1,5 @@
 import Foundation
+import ReflectionsModel
 
 /// A value bound to, or read from, a statement: the few types the server's tables use, the same for SQLite and
 /// PostgreSQL.
@@ -19,7 +20,7 @@ extension Int64: SQLBindable { public var sqlValue: SQLValue { .integer(self) } 
 extension Int: SQLBindable { public var sqlValue: SQLValue { .integer(Int64(self)) } }
 extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
 extension Bool: SQLBindable { public var sqlValue: SQLValue { .bool(self) } }
-extension UUID: SQLBindable { public var sqlValue: SQLValue { .text(uuidString) } }
+extension UUID: SQLBindable { public var sqlValue: SQLValue { .text(UUIDText.string(self)) } }
 extension Optional: SQLBindable where Wrapped: SQLBindable {
     public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
@@ -101,7 +102,7 @@ public struct SQLRow: Sendable {
     }
 
     public func uuid(_ name: String) -> UUID {
-        guard let id = UUID(uuidString: text(name)) else { preconditionFailure("column \(name) is not a UUID") }
+        guard let id = UUIDText.parse(text(name)) else { preconditionFailure("column \(name) is not a UUID") }
         return id
     }
 }

@@ -34,7 +34,7 @@ struct StoredRecord: Sendable {
         self.init(
             entity: .comment, row: row, reflectionID: row.uuid("reflection_id"),
             fields: RecordFields(body: row.text("body"), deleted: row.bool("deleted"), hidden: row.bool("hidden")))
-        if let parentAuthor = row.optionalText("parent_author_id").flatMap(UUID.init(uuidString:)) {
+        if let parentAuthor = row.optionalText("parent_author_id").flatMap(UUIDText.parse) {
             parent = Access.Parent(
                 authorID: parentAuthor,
                 shared: Access.isShared(

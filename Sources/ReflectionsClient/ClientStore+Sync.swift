@@ -84,17 +84,20 @@ extension ClientStore {
         try pool.write { db in
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT seq, mutation, sent FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+                sql: """
+                    SELECT seq, mutation_id, entity, record_id, operation, mutation, sent FROM outbox
+                    WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?
+                    """,
                 arguments: [after, maxCount])
-            var batch: [Mutation] = []
+            var entries: [PendingPush] = []
             var bytes = 200
             var seqs: [Int64] = []
             var newlySent: [Int64] = []
             for row in rows {
                 let text: String = row["mutation"]
-                if !batch.isEmpty && bytes + text.utf8.count + 1 > maxBytes { break }
+                if !entries.isEmpty && bytes + text.utf8.count + 1 > maxBytes { break }
                 bytes += text.utf8.count + 1
-                batch.append(try JSONDecoder().decode(Mutation.self, from: Data(text.utf8)))
+                entries.append(try PendingPush(row))
                 seqs.append(row["seq"])
                 if (row["sent"] as Int64) == 0 { newlySent.append(row["seq"]) }
             }
@@ -103,21 +106,21 @@ extension ClientStore {
                     sql: "UPDATE outbox SET sent = 1 WHERE seq IN (\(seqs.map { _ in "?" }.joined(separator: ",")))",
                     arguments: StatementArguments(seqs))
             }
-            return OutboxBatch(mutations: batch, lastSequence: seqs.last ?? after, newlySent: newlySent)
+            return OutboxBatch(entries: entries, lastSequence: seqs.last ?? after, newlySent: newlySent)
         }
     }
 
     /// Records the server's answer to a push: acknowledged mutations leave the outbox, rejected ones stay with
     /// the server's reason (never silently dropped).
-    func applyPushResults(run: SyncRun, mutations: [Mutation], results: [MutationResult], counts: inout SyncCounts)
-        throws
-    {
+    func applyPushResults(
+        run: SyncRun, entries: [PendingPush], results: [MutationResult], counts: inout SyncCounts
+    ) throws {
         counts = try pool.write { [counts] db in
             var counts = counts
             let run = try run.id(db)
-            let byID = Dictionary(uniqueKeysWithValues: mutations.map { ($0.id, $0) })
+            let byID = Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
             for result in results {
-                guard let mutation = byID[result.mutationID] else { continue }
+                guard let entry = byID[result.mutationID] else { continue }
                 let outcome = result.effectiveOutcome
                 let detail = result.outcome == .duplicate ? "already applied: \(outcome.rawValue)" : nil
                 switch outcome {
@@ -126,34 +129,34 @@ extension ClientStore {
                     try db.execute(
                         sql:
                             "UPDATE outbox SET state = 'rejected', reject_code = ?, reject_reason = ? WHERE mutation_id = ?",
-                        arguments: [result.code, result.reason, mutation.id.uuidString])
+                        arguments: [result.code, result.reason, entry.id.uuidString])
                     try logEvent(
-                        db, run: run, direction: "push", mutation: mutation, outcome: "rejected",
+                        db, run: run, direction: "push", entry: entry, outcome: "rejected",
                         detail: "\(result.code ?? "rejected"): \(result.reason ?? "")")
                 default:
                     counts.pushed += 1
                     if outcome == .merged { counts.merged += 1 }
                     if outcome == .conflict { counts.conflicts += 1 }
-                    try db.execute(sql: "DELETE FROM outbox WHERE mutation_id = ?", arguments: [mutation.id.uuidString])
+                    try db.execute(sql: "DELETE FROM outbox WHERE mutation_id = ?", arguments: [entry.id.uuidString])
                     // The server answered with a version this device already holds (a resync pulled it before this
                     // change was re-sent): the server's text of it is final, and no later pull will bring it again.
                     if outcome == .merged || outcome == .applied, let version = result.version,
-                        var local = try LocalRow.load(db, mutation.target.entity, mutation.target.id),
+                        var local = try LocalRow.load(db, entry.target.entity, entry.target.id),
                         version <= local.serverVersion, let server = local.serverFields, local.fields != server,
-                        try Self.pendingCount(db, mutation.target.id) == 0
+                        try Self.pendingCount(db, entry.target.id) == 0
                     {
                         // Whatever this device showed is written to the log before the server's text replaces it.
                         try logEvent(
-                            db, run: run, direction: "push", mutation: mutation, outcome: "settled",
+                            db, run: run, direction: "push", entry: entry, outcome: "settled",
                             detail: "the server's text replaces this device's: "
                                 + [local.fields.title, local.fields.body].compactMap { $0 }.joined(separator: "\n"))
                         local.fields = server
                         try local.save(db)
                     }
                     try logEvent(
-                        db, run: run, direction: "push", mutation: mutation, outcome: outcome.rawValue,
+                        db, run: run, direction: "push", entry: entry, outcome: outcome.rawValue,
                         detail: detail
-                            ?? "\(mutation.operation.rawValue) → version \(result.version.map(String.init) ?? "-")")
+                            ?? "\(entry.operation.rawValue) → version \(result.version.map(String.init) ?? "-")")
                 }
             }
             return counts
@@ -290,7 +293,7 @@ extension ClientStore {
 
 /// A batch of outbox entries on its way to the server.
 struct OutboxBatch: Sendable {
-    var mutations: [Mutation]
+    var entries: [PendingPush]
     /// The outbox sequence number of the batch's last entry (where the next batch starts).
     var lastSequence: Int64
     /// The entries that no earlier sync had sent (``ClientStore/markUnsent(_:)`` undoes their mark when the server
@@ -381,5 +384,26 @@ extension ClientStore {
             }
             return dropped
         }
+    }
+}
+
+/// One outbox entry as a push sends it: the mutation's stored JSON (sent as it is, see ``EncodedPush``) and, from
+/// the outbox's own columns, what recording the server's answer needs — so that nothing is decoded on the way.
+struct PendingPush: Sendable {
+    var id: UUID
+    var target: Mutation.Target
+    var operation: Mutation.Operation
+    var json: String
+
+    init(_ row: Row) throws {
+        guard let id = UUID(uuidString: row["mutation_id"]), let recordID = UUID(uuidString: row["record_id"]),
+            let entity = EntityKind(rawValue: row["entity"]), let operation = Mutation.Operation(rawValue: row["operation"])
+        else {
+            throw ClientError(.storage, "An entry of this device's outbox cannot be read (sequence \(row["seq"] as Int64)).")
+        }
+        self.id = id
+        target = Mutation.Target(entity: entity, id: recordID)
+        self.operation = operation
+        json = row["mutation"]
     }
 }

@@ -254,9 +254,18 @@ extension ClientStore {
         try logEvent(db, run: nil, direction: "local", mutation: mutation, outcome: "queued", detail: nil)
     }
 
+    /// Logs what happened to a pushed outbox entry.
+    func logEvent(
+        _ db: Database, run: Int64?, direction: String, entry: PendingPush, outcome: String, detail: String
+    ) throws {
+        try logEvent(
+            db, run: run, direction: direction, mutation: nil, entity: entry.target.entity, recordID: entry.target.id,
+            mutationID: entry.id, outcome: outcome, detail: detail)
+    }
+
     func logEvent(
         _ db: Database, run: Int64?, direction: String, mutation: Mutation?, entity: EntityKind? = nil,
-        recordID: UUID? = nil, outcome: String, detail: String?
+        recordID: UUID? = nil, mutationID: UUID? = nil, outcome: String, detail: String?
     ) throws {
         try db.cachedStatement(
             sql: """
@@ -266,7 +275,7 @@ extension ClientStore {
         ).execute(
             arguments: [
                 run, clock.now(), direction, (mutation?.target.entity ?? entity)?.rawValue,
-                (mutation?.target.id ?? recordID)?.uuidString, mutation?.id.uuidString,
+                (mutation?.target.id ?? recordID)?.uuidString, (mutation?.id ?? mutationID)?.uuidString,
                 outcome, detail ?? mutation.map { "\($0.operation.rawValue)" },
             ])
     }

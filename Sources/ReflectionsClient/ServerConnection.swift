@@ -181,6 +181,11 @@ public final class ServerConnection: SyncTransport {
         try await send(.POST, "/v1/sync/push", body: request, token: token)
     }
 
+    /// The outbox's stored JSON, sent as it is (``EncodedPush``).
+    public func push(_ push: EncodedPush, token: String) async throws -> PushResponse {
+        try await send(.POST, "/v1/sync/push", bodyBytes: ByteBuffer(bytes: push.jsonUTF8), token: token)
+    }
+
     public func pull(
         since: Int64, limit: Int, token: String, epoch: String? = nil, fullDownload: DownloadFromZero? = nil
     ) async throws -> PullResponse {
@@ -218,13 +223,21 @@ public final class ServerConnection: SyncTransport {
     func send<Body: Encodable, Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, body: Body?, token: String? = nil
     ) async throws -> Answer {
+        let bytes = try body.map { ByteBuffer(data: try JSONEncoder().encode($0)) }
+        return try await send(method, path, bodyBytes: bytes, token: token)
+    }
+
+    /// Sends `bodyBytes` (JSON) and decodes the answer.
+    func send<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, bodyBytes: ByteBuffer?, token: String? = nil
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Accept-Encoding", value: "gzip")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let body {
+        if let bodyBytes {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+            request.body = .bytes(bodyBytes)
         }
         let response: HTTPClientResponse
         let data: Data

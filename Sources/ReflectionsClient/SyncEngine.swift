@@ -162,12 +162,15 @@ public struct SyncEngine: Sendable {
         var sent = 0
         let transport = self.transport
         func send(_ batch: OutboxBatch) -> Task<PushResponse, any Error> {
-            let request = PushRequest(
-                clientID: clientID, mutations: batch.mutations, deviceName: deviceName, epoch: epoch, cursor: cursor)
-            return Task { try await transport.push(request, token: token) }
+            // The outbox's stored JSON goes as it is: decoding and encoding it again was the device's largest
+            // share of the push's critical path (BENCHMARKS.md, session 9).
+            let push = EncodedPush(
+                clientID: clientID, mutations: batch.entries.map(\.json), deviceName: deviceName, epoch: epoch,
+                cursor: cursor)
+            return Task { try await transport.push(push, token: token) }
         }
         var batch = try store.nextBatch(maxCount: batchSize, maxBytes: maxBytes)
-        if batch.mutations.isEmpty { return own }
+        if batch.entries.isEmpty { return own }
         var inFlight = send(batch)
         while true {
             let following: OutboxBatch
@@ -192,17 +195,17 @@ public struct SyncEngine: Sendable {
                 throw error
             }
             // A batch the server did not answer in full stays pending; stop rather than loop on it.
-            let complete = response.results.count >= batch.mutations.count
-            let next = complete && !following.mutations.isEmpty ? send(following) : nil
+            let complete = response.results.count >= batch.entries.count
+            let next = complete && !following.entries.isEmpty ? send(following) : nil
             do {
                 try store.applyPushResults(
-                    run: run, mutations: batch.mutations, results: response.results, counts: &counts)
+                    run: run, entries: batch.entries, results: response.results, counts: &counts)
             } catch {
                 _ = try? await next?.value
                 throw error
             }
             own.formUnion(response.results.compactMap(\.sequence))
-            sent += batch.mutations.count
+            sent += batch.entries.count
             progress(.pushing(sent: sent, total: max(total, sent)))
             guard let next else { break }
             batch = following

@@ -64,6 +64,18 @@ public struct JSONText: Sendable {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Adds `"key":[…]` with each element's JSON copied in as it is. Only for text this program wrote itself
+    /// (``EncodedPush``: a device's own outbox); nothing here checks that it is JSON.
+    mutating func add(_ key: String, rawObjects elements: [String]) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: element.utf8)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     private mutating func nested<T>(_ value: T, _ write: (T, inout JSONText) -> Void) {
         bytes.append(UInt8(ascii: "{"))
         first = true

@@ -17,6 +17,12 @@ final class TimingTransport: SyncTransport {
         return response
     }
 
+    func push(_ push: EncodedPush, token: String) async throws -> PushResponse {
+        let (response, seconds) = try await Stats.time { try await inner.push(push, token: token) }
+        pushTimes.withLock { $0.append(seconds) }
+        return response
+    }
+
     func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: DownloadFromZero?) async throws
         -> PullResponse
     {

@@ -152,6 +152,12 @@ extension MutationResult {
     /// This result as the JSON that `Codable` reads (see ``JSONText``).
     public var jsonText: String {
         var json = JSONText()
+        write(to: &json)
+        return json.text
+    }
+
+    /// Adds this result's fields.
+    public func write(to json: inout JSONText) {
         json.add("mutationID", uuid: mutationID)
         json.add("outcome", outcome.rawValue)
         json.add("originalOutcome", originalOutcome?.rawValue)
@@ -159,7 +165,18 @@ extension MutationResult {
         json.add("sequence", sequence)
         json.add("code", code)
         json.add("reason", reason)
-        return json.text
+    }
+}
+
+extension PushResponse {
+    /// This answer as the JSON that `Codable` reads (see ``JSONText``): how the server answers every push
+    /// (`JSONEncoder` took about 1.3 ms of a 360-record push's critical path).
+    public var jsonUTF8: [UInt8] {
+        var json = JSONText()
+        json.add("protocolVersion", protocolVersion)
+        json.add("results", objects: results) { $0.write(to: &$1) }
+        json.add("epoch", epoch)
+        return json.finish()
     }
 }
 

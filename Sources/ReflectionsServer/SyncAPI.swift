@@ -277,10 +277,15 @@ let responseCompressionLevel: Int32 = 2
 func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, compressingFor request: Request? = nil) throws
     -> Response
 {
-    // Pull pages, the largest answers, are written by hand (`PullResponse.jsonUTF8`, checked against `Codable`
-    // by `JSONTextTests`): JSONEncoder was a fifth of the server's work in serving a pull.
+    // Pull pages and push answers, the largest and most frequent, are written by hand (`PullResponse.jsonUTF8`,
+    // `PushResponse.jsonUTF8`, checked against `Codable` by `JSONTextTests`): JSONEncoder was a fifth of the
+    // server's work in serving a pull.
     var buffer =
-        if let page = value as? PullResponse { ByteBuffer(bytes: page.jsonUTF8) } else {
+        if let page = value as? PullResponse {
+            ByteBuffer(bytes: page.jsonUTF8)
+        } else if let answer = value as? PushResponse {
+            ByteBuffer(bytes: answer.jsonUTF8)
+        } else {
             ByteBuffer(bytes: try JSONEncoder().encode(value))
         }
     var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]

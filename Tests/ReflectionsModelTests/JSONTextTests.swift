@@ -43,6 +43,21 @@ import Testing
         }
     }
 
+    @Test func pushAnswersReadBackAsWritten() throws {
+        var random = SeededGenerator(seed: 10)
+        for _ in 0..<300 {
+            let results = (0..<Int.random(in: 0...5, using: &random)).map { _ in
+                MutationResult(
+                    mutationID: UUID(), outcome: MutationOutcome.allCases.randomElement(using: &random)!,
+                    version: Bool.random(using: &random) ? Int64.random(in: 0...1_000, using: &random) : nil,
+                    code: Bool.random(using: &random) ? Self.text(&random) : nil,
+                    reason: Bool.random(using: &random) ? Self.text(&random) : nil)
+            }
+            let answer = PushResponse(results: results, epoch: Bool.random(using: &random) ? Self.text(&random) : nil)
+            #expect(try JSONDecoder().decode(PushResponse.self, from: Data(answer.jsonUTF8)) == answer)
+        }
+    }
+
     /// Every kind of change, with and without each optional field, through the hand-written page writer and back.
     @Test func pullPagesReadBackAsWritten() throws {
         var random = SeededGenerator(seed: 9)

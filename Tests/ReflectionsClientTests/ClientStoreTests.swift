@@ -39,6 +39,48 @@ import Testing
         try store.close()
     }
 
+    /// Recording a push's answer: acknowledged entries leave the outbox and each gets its event, in the order of
+    /// the answers; an answer with a version this device already holds (a resync brought it before the change was
+    /// sent again) makes the server's text final, and what the device showed is logged first.
+    @Test func aPushAnswerIsRecordedInOrderAndAHeldVersionSettlesTheText() throws {
+        let store = try initializedStore()
+        let first = try store.write(title: "First", body: "One.\n")
+        let held = try store.write(title: "Device title", body: "Device text.\n")
+        let server = RecordFields(title: "Server title", body: "Server text.\n", visibility: .private)
+        try store.pool.write { db in
+            try db.execute(
+                sql: "UPDATE reflections SET server_version = 1, server_fields = ? WHERE id = ?",
+                arguments: [server.jsonText, held.id.uuidString])
+        }
+        let batch = try store.nextBatch(maxCount: 10, maxBytes: 1 << 20)
+        #expect(batch.entries.map(\.target.id) == [first.id, held.id])
+        let run = store.startRun()
+        var counts = SyncCounts()
+        try store.applyPushResults(
+            run: run, entries: batch.entries,
+            results: [
+                MutationResult(mutationID: batch.entries[0].id, outcome: .applied, version: 1),
+                MutationResult(
+                    mutationID: batch.entries[1].id, outcome: .duplicate, originalOutcome: .applied, version: 1),
+            ], counts: &counts)
+        #expect(counts.pushed == 2)
+        #expect(try store.pendingCount() == 0)
+        let events = try store.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT record_id, outcome, detail FROM sync_events WHERE run_id = ? ORDER BY id",
+                arguments: [run.recordedID])
+        }
+        #expect(events.map { $0["outcome"] as String } == ["applied", "settled", "applied"])
+        #expect(events.map { $0["record_id"] as String } == [first.id, held.id, held.id].map(\.uuidString))
+        #expect((events[1]["detail"] as String).contains("Device text."))
+        let settled = try store.pool.read { db in try LocalRow.load(db, .reflection, held.id) }
+        #expect(settled?.fields.title == "Server title")
+        #expect(settled?.fields.body == "Server text.\n")
+        let untouched = try store.pool.read { db in try LocalRow.load(db, .reflection, first.id) }
+        #expect(untouched?.fields.title == "First")
+        try store.close()
+    }
+
     /// A draft keeps any text up to its limit (even one over a writing limit: the member shortens it later), one
     /// per editor; an editor's name must be one of the known kinds with a well-formed id.
     @Test func draftsAreKeptPerEditorWithinTheirLimit() throws {

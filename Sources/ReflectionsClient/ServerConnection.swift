@@ -182,8 +182,19 @@ public final class ServerConnection: SyncTransport {
     }
 
     /// The outbox's stored JSON, sent as it is (``EncodedPush``).
+    ///
+    /// An entry stored by another version of this program may name a field this server does not know, and the
+    /// server refuses such a push whole (400, nothing applied). That batch is then sent once more the way every
+    /// push went before stored text was sent as it is: decoded and encoded by this version, which carries only the
+    /// fields it knows — so an old outbox never stops a device from syncing.
     public func push(_ push: EncodedPush, token: String) async throws -> PushResponse {
-        try await send(.POST, "/v1/sync/push", bodyBytes: ByteBuffer(bytes: push.jsonUTF8), token: token)
+        do {
+            return try await send(.POST, "/v1/sync/push", bodyBytes: ByteBuffer(bytes: push.jsonUTF8), token: token)
+        } catch let error as ClientError
+            where error.status == 400 && ["unknown_field", "invalid_body"].contains(error.serverCode ?? "")
+        {
+            return try await self.push(try push.request(), token: token)
+        }
     }
 
     public func pull(

@@ -29,9 +29,11 @@ public final class SQLiteStore: ServerStore, SQLEngine {
             // A checkpoint (the WAL copied into the database and synced) after about 40 MB of WAL rather than
             // SQLite's 4 MB: a 500-record push writes about 3 MB, so nearly every push paid for one, and pages that
             // every push rewrites (the indexes') were copied each time. Measured (BENCHMARKS.md, session 9): a
-            // push batch's p50 37-43 -> 28-33 ms. Durability is the WAL's fsync at each commit, unchanged; the WAL
-            // file stays at about 40 MB once it has grown.
+            // push batch's p50 37-43 -> 28-33 ms. Durability is the WAL's fsync at each commit, unchanged. A
+            // burst, or a long reader that holds a checkpoint back, can grow the WAL past that; the size limit has
+            // it cut back to 64 MiB when it is next reset.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         // 0600 before SQLite opens it, so that its -wal and -shm files are made 0600 as well.
         try PrivateFiles.prepareFile(path)

@@ -43,7 +43,7 @@ struct ReflectBench: AsyncParsableCommand {
     var pushOnly = false
 
     func run() async throws {
-        var report = Report(n: n, engine: engine)
+        var report = Report(n: n, engine: engine, measuresServer: serverPID != nil)
         let trust = try await Home.trust(pin: pin, serverURL: server)
         let workload = Workload(n: n, seed: seed, members: members)
         let tag = self.tag ?? String(UUID().uuidString.prefix(6)).lowercased()
@@ -456,10 +456,18 @@ extension Stats {
 struct Report {
     var n: Int
     var engine: String
+    /// Whether the server's process was given, so that its CPU could be read.
+    var measuresServer = true
     var steps: [(String, [String: Double])] = []
     var notes: [String] = []
 
-    mutating func add(_ step: String, _ figures: [String: Double]) { steps.append((step, figures)) }
+    /// Adds a step's figures; with no server process to read (`--server-pid` not given), its CPU figure is left
+    /// out rather than printed as 0.
+    mutating func add(_ step: String, _ figures: [String: Double]) {
+        var figures = figures
+        if !measuresServer { figures["server_cpu_us_per_record"] = nil }
+        steps.append((step, figures))
+    }
 
     func print() {
         Swift.print("")

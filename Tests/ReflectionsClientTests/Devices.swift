@@ -26,7 +26,17 @@ final class FaultyTransport: SyncTransport {
     }
 
     func push(_ request: PushRequest, token: String) async throws -> PushResponse {
-        let response = try await inner.push(request, token: token)
+        try afterPush(try await inner.push(request, token: token))
+    }
+
+    /// The sync engine's way (the outbox's stored JSON), forwarded as it is so that these tests send the bytes a
+    /// member's device sends.
+    func push(_ push: EncodedPush, token: String) async throws -> PushResponse {
+        try afterPush(try await inner.push(push, token: token))
+    }
+
+    /// The answer, or the injected loss of it.
+    private func afterPush(_ response: PushResponse) throws -> PushResponse {
         let answer = answeredPushes.withLock { count in
             defer { count -= 1 }
             return count > 0

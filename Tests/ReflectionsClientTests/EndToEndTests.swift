@@ -1,9 +1,11 @@
 import Foundation
-import ReflectionsClient
+import GRDB
 import ReflectionsModel
 import ReflectionsServer
 import ReflectionsTestSupport
 import Testing
+
+@testable import ReflectionsClient
 
 /// A live reflectd over HTTPS and three client homes: two devices of Amara's, one of Bo's.
 @Suite struct EndToEndTests {
@@ -154,6 +156,34 @@ import Testing
             #expect(summary.openConflicts == 0)
             #expect(try laptop.body(reflection.id) == "One, and two.\n")
             try await laptop.close()
+        }
+    }
+
+    /// The outbox's stored JSON goes to the server as it is. An entry stored by another version of the program
+    /// (here: with a field this server does not know) must not stop the device from syncing: the refused batch is
+    /// sent once more, decoded and encoded by this version, and every change arrives.
+    @Test func anOutboxEntryInAnotherVersionsFormStillArrives() async throws {
+        try await LiveServer.with { server in
+            let laptop = try await Device.make(server, handle: "amara", register: true)
+            let phone = try await Device.make(server, handle: "amara", register: false)
+            do {
+                let old = try laptop.store.write(title: "Written long ago", body: "Before an upgrade.\n")
+                let new = try laptop.store.write(title: "Written now", body: "After it.\n")
+                try await laptop.store.pool.write { db in
+                    try db.execute(
+                        sql:
+                            "UPDATE outbox SET mutation = json_insert(mutation, '$.retiredField', 1) WHERE record_id = ?",
+                        arguments: [old.id.uuidString])
+                }
+                let summary = try await laptop.sync()
+                #expect(summary.pushed == 2 && summary.rejected == 0)
+                try await phone.sync()
+                #expect(try phone.body(old.id) == "Before an upgrade.\n")
+                #expect(try phone.body(new.id) == "After it.\n")
+            } catch {
+                Issue.record(error)
+            }
+            for device in [laptop, phone] { try await device.close() }
         }
     }
 

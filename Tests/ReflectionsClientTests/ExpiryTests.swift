@@ -113,6 +113,10 @@ import Testing
             try await inner.push(request, token: token)
         }
 
+        func push(_ push: EncodedPush, token: String) async throws -> PushResponse {
+            try await inner.push(push, token: token)
+        }
+
         func pull(since: Int64, limit: Int, token: String, epoch: String?, fullDownload: DownloadFromZero?)
             async throws -> PullResponse
         {

@@ -238,7 +238,7 @@ enum SQLStorePush {
             throw Rejection("missing_base_version", "An \(m.operation.rawValue) needs the version it started from.")
         }
         let baseVersion = try effectiveBase(tx, current, from: startVersion, clientID: m.clientID)
-        guard let base = try version(tx, current.entity, current.id, baseVersion) else {
+        guard let base = try version(tx, current, baseVersion) else {
             throw Rejection("unknown_base_version", "Version \(baseVersion) of this record does not exist.")
         }
         if base.deleted { throw Rejection("deleted", "This \(m.target.entity.rawValue) was deleted.") }
@@ -330,7 +330,7 @@ enum SQLStorePush {
                 m.target.id, reflectionID, member.id, fields.body, now, now, m.hlc.physical, Int64(m.hlc.counter),
                 m.hlc.node, seq, shared, writtenAt)
         }
-        try saveVersion(tx, m.target.entity, m.target.id, 1, fields, producer: m.clientID, fastForward: true)
+        try saveVersion(tx, m.target.entity, m.target.id, 1, producer: m.clientID, fastForward: true)
         return MutationResult(mutationID: m.id, outcome: .applied, version: 1, sequence: seq)
     }
 
@@ -454,8 +454,16 @@ enum SQLStorePush {
                 fields.body, fields.deleted, fields.hidden ?? false, now, version, stamp.physical,
                 Int64(stamp.counter), stamp.node, seq, record.id)
         }
+        // The version the record leaves kept no copy of its fields while they were the record's own: it gets
+        // them now, as the base of any later edit that started from it.
+        try tx.execute(
+            """
+            UPDATE record_versions SET fields = ?
+            WHERE entity = ? AND record_id = ? AND version = ? AND fields = ?
+            """,
+            record.fields.jsonText, record.entity.rawValue, record.id, record.version, heldByRecord)
         try saveVersion(
-            tx, record.entity, record.id, version, fields, producer: m.clientID, fastForward: outcome == .applied)
+            tx, record.entity, record.id, version, producer: m.clientID, fastForward: outcome == .applied)
         return seq
     }
 
@@ -510,9 +518,15 @@ enum SQLStorePush {
         return row.integer("seq")
     }
 
+    /// What `record_versions.fields` holds for the record's current version: nothing of its own — the record's
+    /// row has the same fields. The copy is written only when the record moves on to a newer version (``write``),
+    /// so that a record never edited, most of them, is stored once, not twice (Schema/server/0009; profiled in
+    /// BENCHMARKS.md, session 9: the copy and its JSON were about a quarter of a push's cost).
+    static let heldByRecord = ""
+
+    /// Records a new current version (its fields are the record's own: ``heldByRecord``).
     static func saveVersion(
-        _ tx: any SQLTransaction, _ entity: EntityKind, _ id: UUID, _ version: Int64, _ fields: RecordFields,
-        producer: UUID,
+        _ tx: any SQLTransaction, _ entity: EntityKind, _ id: UUID, _ version: Int64, producer: UUID,
         fastForward: Bool
     ) throws {
         try tx.execute(
@@ -520,8 +534,7 @@ enum SQLStorePush {
             INSERT INTO record_versions (entity, record_id, version, fields, producer_client_id, fast_forward)
             VALUES (?, ?, ?, ?, ?, ?)
             """,
-            entity.rawValue, id, version, fields.jsonText, producer,
-            fastForward)
+            entity.rawValue, id, version, heldByRecord, producer, fastForward)
     }
 
     /// The version an edit really started from: its `baseVersion`, moved forward over the versions that the
@@ -546,15 +559,18 @@ enum SQLStorePush {
         return base
     }
 
-    static func version(_ tx: any SQLTransaction, _ entity: EntityKind, _ id: UUID, _ version: Int64) throws
-        -> RecordFields?
-    {
+    /// The fields of `record` at `version`, or nil if it has no such version. The current version's are the
+    /// record's own (``heldByRecord``); an older version that still holds none would be an inconsistency, answered
+    /// as unknown rather than merged against a wrong base.
+    static func version(_ tx: any SQLTransaction, _ record: StoredRecord, _ version: Int64) throws -> RecordFields? {
         guard
             let row = try tx.fetchOne(
                 "SELECT fields FROM record_versions WHERE entity = ? AND record_id = ? AND version = ?",
-                entity.rawValue, id, version)
+                record.entity.rawValue, record.id, version)
         else { return nil }
-        return try JSONDecoder().decode(RecordFields.self, from: Data(row.text("fields").utf8))
+        let text = row.text("fields")
+        if text == heldByRecord { return version == record.version ? record.fields : nil }
+        return try JSONDecoder().decode(RecordFields.self, from: Data(text.utf8))
     }
 
     // MARK: Conflict revisions

@@ -11,7 +11,7 @@ import Testing
 /// README gives the PostgreSQL commands, and `reflectd mark-restored` gives the same client recovery).
 @Suite(.serialized) struct RestoreTests {
     @Test func devicesThatSyncedAfterTheBackupSendBackWhatTheRestoredServerLacks() async throws {
-        var server = try await LiveServer.start()
+        var server = try await LiveServer.start(database: .sqlite)
         let laptop = try await Device.make(server, handle: "amara", register: true)
         let phone = try await Device.make(server, handle: "amara", register: false)
         let bo = try await Device.make(server, handle: "bo.k", register: true)
@@ -48,7 +48,7 @@ import Testing
         let afterRestore = try await SQLiteBackup.restore(
             from: backup, into: ServerConfiguration(dataDirectory: restored))
         #expect(afterRestore.epoch != summary.epoch)
-        server = try await LiveServer.start(dataDirectory: restored, port: port)
+        server = try await LiveServer.start(dataDirectory: restored, port: port, database: .sqlite)
 
         // A restore ends every session (those ended after the backup must not come back): members log in again.
         await #expect(throws: ClientError.self) { try await phone.sync() }
@@ -90,7 +90,7 @@ import Testing
     /// and one whose text came from the new one hold the same version number with different words. Both are kept
     /// (merged, or one as a conflict revision), never one silently over the other.
     @Test func sameVersionNumbersFromTwoHistoriesKeepBothTexts() async throws {
-        var server = try await LiveServer.start()
+        var server = try await LiveServer.start(database: .sqlite)
         let laptop = try await Device.make(server, handle: "amara", register: true)
         let phone = try await Device.make(server, handle: "amara", register: false)
         let record = try laptop.store.write(title: "Allyship", body: "First line.\n")
@@ -126,7 +126,7 @@ import Testing
     /// "restored" (409): the resync still treats it as a restore, from the epoch, and sends back what this device
     /// wrote after the backup instead of dropping it.
     @Test func aRestoreSeenFirstAsAnExpiredCursorStillSendsBackWhatTheServerLacks() async throws {
-        var server = try await LiveServer.start()
+        var server = try await LiveServer.start(database: .sqlite)
         let laptop = try await Device.make(server, handle: "amara", register: true)
         let phone = try await Device.make(server, handle: "amara", register: false)
         _ = try laptop.store.write(title: "Before", body: "Written before the backup.\n")
@@ -165,12 +165,12 @@ import Testing
         let restored = TemporaryDirectory.make(prefix: "restored")
         try FileManager.default.removeItem(at: restored)
         _ = try await SQLiteBackup.restore(from: backup, into: ServerConfiguration(dataDirectory: restored))
-        return try await LiveServer.start(dataDirectory: restored, port: port)
+        return try await LiveServer.start(dataDirectory: restored, port: port, database: .sqlite)
     }
 
     /// `VACUUM INTO` while four members push: every push acknowledged before the backup started is in the copy.
     @Test func aBackupTakenUnderLoadHoldsEveryAcknowledgedWrite() async throws {
-        let server = try await LiveServer.start()
+        let server = try await LiveServer.start(database: .sqlite)
         let client = try TestHTTPClient(server: server)
         var sessions: [SessionResponse] = []
         for n in 0..<4 { sessions.append(try await client.member("pusher\(n)")) }

@@ -199,17 +199,6 @@ enum PostgresSchema {
             id TEXT PRIMARY KEY NOT NULL
         );
         """
-    /// `Schema/server/postgres/0009_version_fields_held_by_record.sql`
-    static let v0009 = """
-        -- reflectd server database, PostgreSQL. Migration "0009_version_fields_held_by_record" (see
-        -- Schema/server/0009_version_fields_held_by_record.sql).
-        -- No statement: a change of what a column holds, recorded here beside the schema it changes.
-        -- record_versions.fields of a record's *current* version is '' from now on: the record's own row holds those
-        -- fields, and a second copy of every new record was about a quarter of a push's cost. When the record moves to
-        -- a newer version, the version it leaves gets its fields (JSON of RecordFields) in the same transaction, so every
-        -- older version still holds its own copy, as the base of a three-way merge. Rows written before this migration
-        -- keep their copies.
-        """
     /// Every migration, in order: (name, SQL).
     static let migrations: [(name: String, sql: String)] = [
         ("0001_initial", v0001),
@@ -220,6 +209,5 @@ enum PostgresSchema {
         ("0006_epoch", v0006),
         ("0007_horizon", v0007),
         ("0008_compacted_records", v0008),
-        ("0009_version_fields_held_by_record", v0009),
     ]
 }

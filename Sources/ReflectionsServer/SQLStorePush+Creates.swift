@@ -155,7 +155,7 @@ extension SQLStorePush {
                 part.flatMap { p -> [SQLValue] in
                     [
                         .text(p.mutation.target.entity.rawValue), p.mutation.target.id.sqlValue,
-                        .text(heldByRecord), clientID.sqlValue,
+                        .text(p.fields.jsonText), clientID.sqlValue,
                     ]
                 })
         }

@@ -330,7 +330,7 @@ enum SQLStorePush {
                 m.target.id, reflectionID, member.id, fields.body, now, now, m.hlc.physical, Int64(m.hlc.counter),
                 m.hlc.node, seq, shared, writtenAt)
         }
-        try saveVersion(tx, m.target.entity, m.target.id, 1, producer: m.clientID, fastForward: true)
+        try saveVersion(tx, m.target.entity, m.target.id, 1, fields, producer: m.clientID, fastForward: true)
         return MutationResult(mutationID: m.id, outcome: .applied, version: 1, sequence: seq)
     }
 
@@ -454,8 +454,8 @@ enum SQLStorePush {
                 fields.body, fields.deleted, fields.hidden ?? false, now, version, stamp.physical,
                 Int64(stamp.counter), stamp.node, seq, record.id)
         }
-        // The version the record leaves kept no copy of its fields while they were the record's own: it gets
-        // them now, as the base of any later edit that started from it.
+        // If the version the record leaves kept no copy of its fields (``heldByRecord``: written by a later
+        // release), it gets them now, as the base of any later edit that started from it.
         try tx.execute(
             """
             UPDATE record_versions SET fields = ?
@@ -463,7 +463,7 @@ enum SQLStorePush {
             """,
             record.fields.jsonText, record.entity.rawValue, record.id, record.version, heldByRecord)
         try saveVersion(
-            tx, record.entity, record.id, version, producer: m.clientID, fastForward: outcome == .applied)
+            tx, record.entity, record.id, version, fields, producer: m.clientID, fastForward: outcome == .applied)
         return seq
     }
 
@@ -518,23 +518,25 @@ enum SQLStorePush {
         return row.integer("seq")
     }
 
-    /// What `record_versions.fields` holds for the record's current version: nothing of its own — the record's
-    /// row has the same fields. The copy is written only when the record moves on to a newer version (``write``),
-    /// so that a record never edited, most of them, is stored once, not twice (Schema/server/0009; profiled in
-    /// BENCHMARKS.md, session 9: the copy and its JSON were about a quarter of a push's cost).
+    /// What `record_versions.fields` may hold for a record's current version: nothing of its own — the record's
+    /// row has the same fields. Not written yet. Storing each new record's fields once instead of twice measured
+    /// push 8,750-8,860 -> 10,840-10,990 records/s (BENCHMARKS.md, session 9), but a server of an earlier release
+    /// cannot read such a row, and servers are upgraded one at a time beside each other (README, "PostgreSQL"):
+    /// so this release only *understands* it — ``version(_:_:_:)`` reads it as the record's own fields and
+    /// ``write`` gives the version the record leaves its copy — and the release after it may start writing it.
     static let heldByRecord = ""
 
-    /// Records a new current version (its fields are the record's own: ``heldByRecord``).
+    /// Records a new version, with a copy of its fields (the base of later three-way merges).
     static func saveVersion(
-        _ tx: any SQLTransaction, _ entity: EntityKind, _ id: UUID, _ version: Int64, producer: UUID,
-        fastForward: Bool
+        _ tx: any SQLTransaction, _ entity: EntityKind, _ id: UUID, _ version: Int64, _ fields: RecordFields,
+        producer: UUID, fastForward: Bool
     ) throws {
         try tx.execute(
             """
             INSERT INTO record_versions (entity, record_id, version, fields, producer_client_id, fast_forward)
             VALUES (?, ?, ?, ?, ?, ?)
             """,
-            entity.rawValue, id, version, heldByRecord, producer, fastForward)
+            entity.rawValue, id, version, fields.jsonText, producer, fastForward)
     }
 
     /// The version an edit really started from: its `baseVersion`, moved forward over the versions that the

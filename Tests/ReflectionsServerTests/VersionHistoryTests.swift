@@ -5,8 +5,9 @@ import Testing
 
 @testable import ReflectionsServer
 
-/// A record's current version keeps no copy of its fields (the record's row has them); the version it leaves
-/// gets its copy when it moves on, so every three-way merge still finds its base.
+/// Every version keeps a copy of its fields, the base of later three-way merges. A later release may store the
+/// current version's as '' (the record's row has them); this release must read such a row as the record's own
+/// fields and give the version its copy when the record moves on, so that the two can run side by side.
 @Suite struct VersionHistoryTests {
     func storedFields(_ h: StoreHarness, _ id: UUID) async throws -> [Int64: String] {
         try await h.engine.read { tx in
@@ -20,20 +21,33 @@ import Testing
         }
     }
 
-    @Test func aVersionGetsItsCopyWhenTheRecordMovesOnAndMergesStillFindTheirBase() async throws {
+    /// As a later release would have written it: the current version's row without its copy.
+    func dropCopy(_ h: StoreHarness, _ id: UUID, version: Int64) async throws {
+        try await h.engine.write { tx in
+            try tx.execute(
+                "UPDATE record_versions SET fields = '' WHERE record_id = ? AND version = ?",
+                [id.sqlValue, .integer(version)])
+        }
+    }
+
+    @Test func aRowWithoutItsCopyIsReadAsTheRecordsOwnAndFilledInWhenTheRecordMovesOn() async throws {
         try await StoreHarness.with { h in
             var p = try await AttackTests.People(h)
             let body = "First paragraph.\n\nSecond paragraph.\n"
             let id = UUID()
-            // Created alone and in a bulk run: neither stores a second copy of the new record.
             let created = try await h.push(
                 [
                     p.laptop.createReflection(id: id, body: body), p.laptop.createReflection(),
                     p.laptop.createReflection(),
                 ], by: p.amara, client: p.laptop.clientID)
             #expect(created.allSatisfy { $0.outcome == .applied })
-            #expect(try await storedFields(h, id) == [1: ""])
-            // The laptop edits the first paragraph: version 1 gets its copy, version 2 is the record's own.
+            // This release writes the copy, in a bulk run as one at a time.
+            let written = try JSONDecoder().decode(
+                RecordFields.self, from: Data((try await storedFields(h, id)[1] ?? "").utf8))
+            #expect(written.body == body)
+            try await dropCopy(h, id, version: 1)
+            // The laptop edits the first paragraph from version 1: its base is the record's own fields, and
+            // version 1 gets its copy back as the record moves on.
             let first = try await h.push(
                 [
                     p.laptop.update(
@@ -41,9 +55,8 @@ import Testing
                         changes: FieldChanges(body: "First paragraph, longer.\n\nSecond paragraph.\n"))
                 ], by: p.amara, client: p.laptop.clientID)
             #expect(first.map(\.outcome) == [.applied])
-            let versions = try await storedFields(h, id)
-            #expect(versions[2] == "")
-            let base = try JSONDecoder().decode(RecordFields.self, from: Data((versions[1] ?? "").utf8))
+            let base = try JSONDecoder().decode(
+                RecordFields.self, from: Data((try await storedFields(h, id)[1] ?? "").utf8))
             #expect(base.body == body && base.title == "A reflection")
             // The phone edits the second paragraph from version 1: merged against that base, both edits stay.
             let second = try await h.push(
@@ -55,7 +68,15 @@ import Testing
             #expect(second.map(\.outcome) == [.merged])
             let record = try await h.engine.read { tx in try StoredRecord.load(tx, entity: .reflection, id: id) }
             #expect(record?.fields.body == "First paragraph, longer.\n\nSecond paragraph, longer.\n")
-            #expect(try await storedFields(h, id)[2] != "")
+            // An older version without its copy is an inconsistency: answered as unknown, never merged against.
+            try await dropCopy(h, id, version: 1)
+            let stale = try await h.push(
+                [p.phone.update(.reflection, id, base: 1, changes: FieldChanges(title: "Another title"))],
+                by: p.amara, client: p.phone.clientID)
+            #expect(stale.map(\.code) == ["unknown_base_version"])
+            #expect(
+                try await h.engine.read { tx in try StoredRecord.load(tx, entity: .reflection, id: id) }?.fields
+                    .title == "A reflection")
         }
     }
 }

@@ -1,7 +1,0 @@
--- reflectd server database, SQLite. Migration "0009_version_fields_held_by_record".
--- No statement: a change of what a column holds, recorded here beside the schema it changes.
--- record_versions.fields of a record's *current* version is '' from now on: the record's own row holds those
--- fields, and a second copy of every new record was about a quarter of a push's cost. When the record moves to
--- a newer version, the version it leaves gets its fields (JSON of RecordFields) in the same transaction, so every
--- older version still holds its own copy, as the base of a three-way merge. Rows written before this migration
--- keep their copies.
